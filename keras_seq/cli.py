@@ -1,0 +1,265 @@
+"""The `keras-seq` command: list, run, evaluate and predict tasks by name.
+
+    keras-seq list [-v]
+    keras-seq run TASK [--preset tiny|default|paper] [--set KEY=VALUE ...]
+                       [--output DIR] [--strategy default|mirrored|multi_worker]
+    keras-seq evaluate TASK --model DIR [--set KEY=VALUE ...]
+    keras-seq predict TASK --model DIR [INPUT ...]
+
+Mistakes a user can fix (an unknown task or key, a badly typed value, a
+missing file, unreadable data) end with one line on stderr that says what
+was received and what is allowed, and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from keras_seq.errors import UserError
+
+EXIT_USAGE = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UserError(message)
+
+
+def _quiet_tensorflow() -> None:
+    """Imports TensorFlow without the C++ start-up chatter on stderr.
+
+    TensorFlow's native libraries log (oneDNN, CUDA probing) before its log
+    level is read, so the process's stderr is pointed at /dev/null for the
+    import only; a Python exception raised by the import still shows.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="keras-seq",
+        description="Recurrent sequence models in Keras 3: run a task by name.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    listing = commands.add_parser("list", help="the tasks, their data and presets")
+    listing.add_argument(
+        "-v", "--verbose", action="store_true", help="also every setting of each task"
+    )
+
+    run = commands.add_parser("run", help="train, evaluate, show samples, export")
+    run.add_argument("task")
+    run.add_argument("--preset", default="default", help="tiny, default or paper")
+    run.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override one setting of the preset (repeatable)",
+    )
+    run.add_argument(
+        "--output", help="run folder (default: saved_models/TASK)"
+    )
+    run.add_argument(
+        "--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
+        help="tf.distribute strategy",
+    )
+
+    evaluate = commands.add_parser("evaluate", help="metrics of a trained run")
+    evaluate.add_argument("task")
+    evaluate.add_argument("--model", required=True, help="run folder")
+    evaluate.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
+    )
+
+    predict = commands.add_parser("predict", help="answers of an exported model")
+    predict.add_argument("task")
+    predict.add_argument("--model", required=True, help="run folder or SavedModel")
+    predict.add_argument("inputs", nargs="*", metavar="INPUT")
+    predict.add_argument("--length", type=int, help="characters or tokens to draw")
+    predict.add_argument("--temperature", type=float, help="sampling temperature")
+    predict.add_argument("--plot", help="write a picture of the answer to this PNG")
+    predict.add_argument(
+        "--plot-attention", help="write the attention weights to this PNG"
+    )
+    return parser
+
+
+def _command_list(verbose: bool) -> None:
+    from keras_seq import config as config_lib, registry
+
+    for name in registry.task_names():
+        task = registry.get_task(name)
+        default = task.PRESETS["default"]
+        print(f"{name:<22}{task.DESCRIPTION}")
+        print(f"{'':<22}data: {default.data} (also: "
+              f"{', '.join(s for s in task.DATA_SOURCES if s != default.data)})")
+        print(f"{'':<22}presets: {', '.join(task.PRESETS)}")
+        if verbose:
+            for field, kind, help_text in config_lib.describe_fields(task.Config):
+                print(f"{'':<24}{field}={getattr(default, field)!r} ({kind}) {help_text}")
+
+
+def _run_folder(task_name: str, output: str | None) -> Path:
+    return Path(output) if output else Path("saved_models") / task_name
+
+
+def _check_resumable(output: Path, config_json: str) -> None:
+    """Refuses to resume an interrupted run of another configuration."""
+    saved = output / "config.json"
+    backup = output / "backup"
+    if backup.is_dir() and any(backup.iterdir()) and saved.is_file():
+        previous = json.loads(saved.read_text())
+        current = json.loads(config_json)
+        changed = sorted(
+            key for key in set(previous) | set(current)
+            if previous.get(key) != current.get(key)
+        )
+        if changed:
+            raise UserError(
+                f"{output} holds an interrupted run with other settings "
+                f"(differs in: {', '.join(changed)}); rerun the same command to "
+                f"resume it, or choose another --output"
+            )
+
+
+def _save_keras_model(model, path: Path) -> None:
+    """Saves `model` to a temporary file renamed into place."""
+    staging = path.with_name(f".{path.name}.writing.keras")
+    model.save(staging)
+    os.replace(staging, path)
+
+
+def _command_run(args: argparse.Namespace) -> None:
+    from keras_seq import config as config_lib, registry
+
+    task = registry.get_task(args.task)
+    config = registry.get_preset(task, args.preset)
+    config = config_lib.apply_overrides(config, config_lib.parse_overrides(args.overrides))
+    output = _run_folder(args.task, args.output)
+    config_json = config_lib.to_json(config)
+    _check_resumable(output, config_json)
+
+    import keras
+
+    from keras_seq import plots, training
+
+    strategy = training.get_strategy(args.strategy)
+    keras.utils.set_random_seed(config.seed)
+    print(f"keras-seq run {args.task} --preset {args.preset}: {output}")
+    started = time.monotonic()
+    data = task.load_data(config)
+    with strategy.scope():
+        pieces = task.build_model(config, data)
+    if strategy.num_replicas_in_sync > 1:
+        print(f"Training on {strategy.num_replicas_in_sync} replicas")
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "config.json").write_text(config_json)
+    (output / "task.json").write_text(
+        json.dumps({"task": args.task, "preset": args.preset})
+    )
+    task.train(config, pieces, data, output)
+    _save_keras_model(pieces.model, output / "model.keras")
+    metrics = task.evaluate(config, pieces, data)
+    metrics["train_minutes"] = (time.monotonic() - started) / 60
+    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    print("Metrics: " + ", ".join(f"{key}={value:.4f}" for key, value in metrics.items()))
+    task.show(config, pieces, data)
+    saved_model = task.export(config, pieces, data, output / "saved_model")
+    if (output / "history.csv").is_file():
+        plots.learning_curves(
+            output / "history.csv", output / "learning_curves.png", title=args.task
+        )
+    print(f"Exported {saved_model}")
+
+
+def _load_run(task_name: str, model_dir: str, overrides: list[str]):
+    from keras_seq import config as config_lib, registry
+
+    task = registry.get_task(task_name)
+    folder = Path(model_dir)
+    if not (folder / "config.json").is_file() or not (folder / "model.keras").is_file():
+        raise UserError(
+            f"--model {model_dir}: not a run folder of keras-seq run "
+            "(config.json and model.keras expected)"
+        )
+    config = config_lib.from_json(task.Config, (folder / "config.json").read_text())
+    config = config_lib.apply_overrides(config, config_lib.parse_overrides(overrides))
+    return task, config, folder
+
+
+def _command_evaluate(args: argparse.Namespace) -> None:
+    task, config, folder = _load_run(args.task, args.model, args.overrides)
+    import keras
+
+    data = task.load_data(config)
+    model = keras.saving.load_model(folder / "model.keras")
+    pieces = task.from_saved(model)
+    metrics = task.evaluate(config, pieces, data)
+    print(json.dumps(metrics, indent=2))
+
+
+def _command_predict(args: argparse.Namespace) -> None:
+    from keras_seq import registry
+
+    task = registry.get_task(args.task)
+    from keras_seq.export import saved_model_path
+
+    path = saved_model_path(args.model)
+    if not (path / "saved_model.pb").is_file():
+        raise UserError(
+            f"--model {args.model}: no exported model there (saved_model.pb expected)"
+        )
+    options = {
+        key: value
+        for key, value in vars(args).items()
+        if key in ("length", "temperature", "plot", "plot_attention")
+        and value is not None
+    }
+    task.predict(path, list(args.inputs), options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _quiet_tensorflow()
+    parser = _build_parser()
+    try:
+        args, extra = parser.parse_known_args(argv)
+        # Inputs of `predict` may follow its options; argparse cannot take
+        # positionals after options in a subcommand, so they arrive here.
+        if args.command == "predict" and not any(
+            item.startswith("-") for item in extra
+        ):
+            args.inputs = [*args.inputs, *extra]
+        elif extra:
+            raise UserError(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command == "list":
+            _command_list(args.verbose)
+        elif args.command == "run":
+            _command_run(args)
+        elif args.command == "evaluate":
+            _command_evaluate(args)
+        elif args.command == "predict":
+            _command_predict(args)
+    except UserError as error:
+        print(f"keras-seq: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("keras-seq: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+__all__ = ["main"]

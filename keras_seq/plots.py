@@ -1,0 +1,53 @@
+"""Plots people would rather look at than read: learning curves (more follow)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def read_history(path: Path) -> dict[str, list[float]]:
+    """The columns of a Keras CSVLogger file, as lists of floats."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    columns: dict[str, list[float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            try:
+                columns.setdefault(key, []).append(float(value))
+            except (TypeError, ValueError):
+                continue
+    return columns
+
+
+def learning_curves(history_csv: Path, output_png: Path, title: str = "") -> Path:
+    """Training and validation curves of every metric in a CSVLogger file."""
+    history = read_history(history_csv)
+    metrics = [
+        key for key in history if key not in ("epoch", "learning_rate")
+        and not key.startswith("val_")
+    ]
+    figure, axes = plt.subplots(
+        1, max(1, len(metrics)), figsize=(5 * max(1, len(metrics)), 3.6),
+        squeeze=False,
+    )
+    epochs = [epoch + 1 for epoch in history.get("epoch", [])]
+    for axis, metric in zip(axes[0], metrics):
+        axis.plot(epochs, history[metric], marker="o", label="train")
+        if f"val_{metric}" in history:
+            axis.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.grid(alpha=0.3)
+        axis.legend()
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png

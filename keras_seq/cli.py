@@ -67,14 +67,18 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("task")
     run.add_argument("--preset", default="default", help="tiny, default or paper")
     run.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override one setting of the preset (repeatable)",
     )
+    run.add_argument("--output", help="run folder (default: saved_models/TASK)")
     run.add_argument(
-        "--output", help="run folder (default: saved_models/TASK)"
-    )
-    run.add_argument(
-        "--strategy", default="default", choices=("default", "mirrored", "multi_worker"),
+        "--strategy",
+        default="default",
+        choices=("default", "mirrored", "multi_worker"),
         help="tf.distribute strategy",
     )
 
@@ -99,18 +103,23 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _command_list(verbose: bool) -> None:
-    from keras_seq import config as config_lib, registry
+    from keras_seq import config as config_lib
+    from keras_seq import registry
 
     for name in registry.task_names():
         task = registry.get_task(name)
         default = task.PRESETS["default"]
         print(f"{name:<22}{task.DESCRIPTION}")
-        print(f"{'':<22}data: {default.data} (also: "
-              f"{', '.join(s for s in task.DATA_SOURCES if s != default.data)})")
+        print(
+            f"{'':<22}data: {default.data} (also: "
+            f"{', '.join(s for s in task.DATA_SOURCES if s != default.data)})"
+        )
         print(f"{'':<22}presets: {', '.join(task.PRESETS)}")
         if verbose:
             for field, kind, help_text in config_lib.describe_fields(task.Config):
-                print(f"{'':<24}{field}={getattr(default, field)!r} ({kind}) {help_text}")
+                print(
+                    f"{'':<24}{field}={getattr(default, field)!r} ({kind}) {help_text}"
+                )
 
 
 def _run_folder(task_name: str, output: str | None) -> Path:
@@ -125,7 +134,8 @@ def _check_resumable(output: Path, config_json: str) -> None:
         previous = json.loads(saved.read_text())
         current = json.loads(config_json)
         changed = sorted(
-            key for key in set(previous) | set(current)
+            key
+            for key in set(previous) | set(current)
             if previous.get(key) != current.get(key)
         )
         if changed:
@@ -144,11 +154,14 @@ def _save_keras_model(model, path: Path) -> None:
 
 
 def _command_run(args: argparse.Namespace) -> None:
-    from keras_seq import config as config_lib, registry
+    from keras_seq import config as config_lib
+    from keras_seq import registry
 
     task = registry.get_task(args.task)
     config = registry.get_preset(task, args.preset)
-    config = config_lib.apply_overrides(config, config_lib.parse_overrides(args.overrides))
+    config = config_lib.apply_overrides(
+        config, config_lib.parse_overrides(args.overrides)
+    )
     output = _run_folder(args.task, args.output)
     config_json = config_lib.to_json(config)
     _check_resumable(output, config_json)
@@ -176,7 +189,9 @@ def _command_run(args: argparse.Namespace) -> None:
     metrics = task.evaluate(config, pieces, data)
     metrics["train_minutes"] = (time.monotonic() - started) / 60
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print("Metrics: " + ", ".join(f"{key}={value:.4f}" for key, value in metrics.items()))
+    print(
+        "Metrics: " + ", ".join(f"{key}={value:.4f}" for key, value in metrics.items())
+    )
     task.show(config, pieces, data)
     saved_model = task.export(config, pieces, data, output / "saved_model")
     if (output / "history.csv").is_file():
@@ -187,7 +202,8 @@ def _command_run(args: argparse.Namespace) -> None:
 
 
 def _load_run(task_name: str, model_dir: str, overrides: list[str]):
-    from keras_seq import config as config_lib, registry
+    from keras_seq import config as config_lib
+    from keras_seq import registry
 
     task = registry.get_task(task_name)
     folder = Path(model_dir)

@@ -82,9 +82,7 @@ def validate(config: Any) -> None:
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         expected = types[field.name]
-        if expected is float and isinstance(value, int) and not isinstance(
-            value, bool
-        ):
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
             object.__setattr__(config, field.name, float(value))
             value = float(value)
         if not isinstance(value, expected) or (
@@ -145,9 +143,7 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     for pair in pairs:
         key, separator, value = pair.partition("=")
         if not separator or not key.strip():
-            raise UserError(
-                f"`--set` takes KEY=VALUE. Received: {pair!r}"
-            )
+            raise UserError(f"`--set` takes KEY=VALUE. Received: {pair!r}")
         overrides[key.strip()] = value
     return overrides
 
@@ -161,10 +157,11 @@ def apply_overrides(config: Any, overrides: Mapping[str, str]) -> Any:
     """
     types = _field_types(type(config))
     changes = {}
+    task = type(config).__module__.rpartition(".")[2]
     for key, text in overrides.items():
         if key not in types:
             raise UserError(
-                f"Unknown setting {key!r} for task {type(config).__module__.rpartition('.')[2]}. "
+                f"Unknown setting {key!r} for task {task}. "
                 f"Allowed: {', '.join(sorted(types))}"
             )
         changes[key] = _coerce(key, text, types[key])

@@ -44,9 +44,7 @@ def choose_next(
     if seed is None:
         sampled = tf.random.categorical(scaled, 1, dtype=tf.int32)[:, 0]
     else:
-        sampled = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[
-            :, 0
-        ]
+        sampled = tf.random.stateless_categorical(scaled, 1, seed, dtype=tf.int32)[:, 0]
     return tf.where(temperature > 0, sampled, greedy)
 
 
@@ -113,7 +111,9 @@ def greedy_decode(
     lengths = tf.zeros([batch_size], dtype=tf.int32)
 
     def condition(step, tokens, state, drawn, finished, lengths):
-        return tf.logical_and(step < max_length, tf.logical_not(tf.reduce_all(finished)))
+        return tf.logical_and(
+            step < max_length, tf.logical_not(tf.reduce_all(finished))
+        )
 
     def body(step, tokens, state, drawn, finished, lengths):
         logits, state = step_fn(tokens, state)

@@ -33,9 +33,7 @@ def string_to_id_table(symbols: Sequence[str]) -> tf.lookup.StaticHashTable:
     return tf.lookup.StaticHashTable(
         tf.lookup.KeyValueTensorInitializer(
             tf.constant(list(symbols), dtype=tf.string),
-            tf.range(
-                FIRST_SYMBOL_ID, len(symbols) + FIRST_SYMBOL_ID, dtype=tf.int64
-            ),
+            tf.range(FIRST_SYMBOL_ID, len(symbols) + FIRST_SYMBOL_ID, dtype=tf.int64),
         ),
         default_value=OOV_ID,
     )

@@ -29,11 +29,14 @@ def learning_curves(history_csv: Path, output_png: Path, title: str = "") -> Pat
     """Training and validation curves of every metric in a CSVLogger file."""
     history = read_history(history_csv)
     metrics = [
-        key for key in history if key not in ("epoch", "learning_rate")
-        and not key.startswith("val_")
+        key
+        for key in history
+        if key not in ("epoch", "learning_rate") and not key.startswith("val_")
     ]
     figure, axes = plt.subplots(
-        1, max(1, len(metrics)), figsize=(5 * max(1, len(metrics)), 3.6),
+        1,
+        max(1, len(metrics)),
+        figsize=(5 * max(1, len(metrics)), 3.6),
         squeeze=False,
     )
     epochs = [epoch + 1 for epoch in history.get("epoch", [])]

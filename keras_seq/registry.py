@@ -16,8 +16,16 @@ from keras_seq.errors import UserError
 
 GROUP = "keras_seq.tasks"
 REQUIRED = (
-    "DESCRIPTION", "Config", "PRESETS", "load_data", "build_model", "train",
-    "evaluate", "show", "export", "predict",
+    "DESCRIPTION",
+    "Config",
+    "PRESETS",
+    "load_data",
+    "build_model",
+    "train",
+    "evaluate",
+    "show",
+    "export",
+    "predict",
 )
 
 

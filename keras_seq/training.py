@@ -28,13 +28,15 @@ def get_strategy(name: str) -> tf.distribute.Strategy:
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        devices = [
-            device.name for device in tf.config.list_logical_devices("GPU")
-        ] or [device.name for device in tf.config.list_logical_devices("CPU")]
+        devices = [device.name for device in tf.config.list_logical_devices("GPU")] or [
+            device.name for device in tf.config.list_logical_devices("CPU")
+        ]
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi_worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
-    raise UserError(f"`--strategy` must be one of {list(STRATEGIES)}. Received: {name!r}")
+    raise UserError(
+        f"`--strategy` must be one of {list(STRATEGIES)}. Received: {name!r}"
+    )
 
 
 def total_steps(config: TrainingConfig, steps_per_epoch: int) -> int:

@@ -21,10 +21,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_seq import decoding, export as export_lib, training
+from keras_seq import decoding, training
+from keras_seq import export as export_lib
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
 from keras_seq.data import corpora, pipelines
-from keras_seq.data.vocabulary import PAD_ID, Vocabulary
+from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, OOV_ID, PAD_ID, Vocabulary
 from keras_seq.errors import UserError
 from keras_seq.layers import RNNStack
 from keras_seq.metrics import bits_per_character
@@ -44,16 +45,16 @@ class Config(TrainingConfig):
         0, minimum=0, help="use only the first N characters of the corpus; 0: all"
     )
     cell: str = option("gru", choices=CELLS, help="recurrent cell")
-    units: int = option(512, minimum=1, help="units per recurrent layer")
+    units: int = option(256, minimum=1, help="units per recurrent layer")
     num_layers: int = option(1, minimum=1, help="stacked recurrent layers")
     residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
     dropout: float = option(0.0, minimum=0.0, maximum=0.95, help="dropout rate")
     embedding_dim: int = option(64, minimum=1, help="character embedding width")
     sequence_length: int = option(100, minimum=2, help="training window length")
     epochs: int = option(10, minimum=1, help="number of epochs")
-    steps_per_epoch: int = option(200, minimum=1, help="batches per epoch")
-    batch_size: int = option(128, minimum=1, help="windows per batch")
-    learning_rate: float = option(4e-3, minimum=0.0, help="Adam's learning rate")
+    steps_per_epoch: int = option(600, minimum=1, help="batches per epoch")
+    batch_size: int = option(64, minimum=1, help="windows per batch")
+    learning_rate: float = option(2e-3, minimum=0.0, help="Adam's learning rate")
     lr_schedule: str = option(
         "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
     )
@@ -162,8 +163,13 @@ def _pieces(model: keras.Model) -> Model:
     stack = model.get_layer("rnn_stack")
     head = model.get_layer("logits")
 
+    # Prompts of a batch are padded; the mask keeps the padding out of the
+    # states. (Training windows are never padded, so the training model
+    # skips the masking work.)
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    sequence, *states = stack(embedding(tokens))
+    sequence, *states = stack(
+        embedding(tokens), mask=keras.ops.not_equal(tokens, PAD_ID)
+    )
     prime = keras.Model(tokens, [head(sequence), *states], name="prime")
 
     token = keras.Input(shape=(1,), dtype="int32", name="token")
@@ -189,7 +195,7 @@ def compile_model(model: keras.Model, config: Config) -> None:
 def build_model(config: Config, data: Data) -> Model:
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(
-        data.vocabulary.size, config.embedding_dim, mask_zero=True, name="embedding"
+        data.vocabulary.size, config.embedding_dim, name="embedding"
     )(tokens)
     sequence, *_ = RNNStack(
         cell=config.cell,
@@ -263,9 +269,15 @@ class _Functions(tf.Module):
         )
         _, *states = self.pieces.prime(without_last)
 
+        # Padding and the OOV id stand for no character: never draw them.
+        vocabulary_size = len(self.symbols) + FIRST_SYMBOL_ID
+        forbidden = tf.one_hot(PAD_ID, vocabulary_size) + tf.one_hot(
+            OOV_ID, vocabulary_size
+        )
+
         def step_fn(tokens, state):
             logits, *state = self.pieces.step([tokens[:, tf.newaxis], *state])
-            return logits[:, 0, :], state
+            return logits[:, 0, :] - 1e9 * forbidden, state
 
         drawn = decoding.sample(
             step_fn, last, states, length, temperature, self.top_k, seed=seed

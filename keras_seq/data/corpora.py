@@ -77,7 +77,9 @@ def _concatenate_files(folder: Path, suffixes: tuple[str, ...]) -> str:
     paths = sorted(
         path for path in folder.rglob("*") if path.is_file() and path.suffix in suffixes
     )
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in paths)
+    return "\n".join(
+        path.read_text(encoding="utf-8", errors="replace") for path in paths
+    )
 
 
 def _debian_files(package: str, suffixes: tuple[str, ...]) -> str:
@@ -108,7 +110,9 @@ def _python() -> str:
     )
     if not paths:
         raise UserError(f"No Python sources found under {stdlib}")
-    return "\n".join(path.read_text(encoding="utf-8", errors="replace") for path in paths)
+    return "\n".join(
+        path.read_text(encoding="utf-8", errors="replace") for path in paths
+    )
 
 
 def _tiny_shakespeare() -> str:
@@ -154,7 +158,9 @@ def read_text_file(path_text: str) -> str:
             "give a UTF-8 text file"
         ) from None
     except OSError as error:
-        raise UserError(f"file:{path_text}: cannot be read ({error.strerror})") from None
+        raise UserError(
+            f"file:{path_text}: cannot be read ({error.strerror})"
+        ) from None
 
 
 CORPORA: dict[str, tuple[Callable[[], str], str]] = {

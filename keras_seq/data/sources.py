@@ -84,8 +84,16 @@ def pip_download(
     folder.mkdir(parents=True, exist_ok=True)
     kind = ["--no-binary", ":all:"] if sdist else ["--only-binary", ":all:"]
     command = [
-        sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-        *kind, f"{package}=={version}", "--dest", str(folder),
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        *kind,
+        f"{package}=={version}",
+        "--dest",
+        str(folder),
     ]
     result = _run(command, folder)
     if result.returncode != 0:
@@ -232,9 +240,7 @@ def extract_deb(archive: Path, folder: Path, select: Selector) -> int:
 
     name, data = _deb_data_member(archive)
     if name.endswith(".zst"):
-        raise FetchError(
-            f"{archive} is compressed with zstd; install dpkg to read it"
-        )
+        raise FetchError(f"{archive} is compressed with zstd; install dpkg to read it")
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
         return _extract_tar_stream(tar, folder, select)
 

@@ -33,7 +33,9 @@ class Vocabulary:
         if len(set(symbols)) != len(symbols):
             raise ValueError("`symbols` must not repeat a symbol")
         self.symbols = symbols
-        self._ids = {symbol: index + FIRST_SYMBOL_ID for index, symbol in enumerate(symbols)}
+        self._ids = {
+            symbol: index + FIRST_SYMBOL_ID for index, symbol in enumerate(symbols)
+        }
 
     @classmethod
     def from_characters(cls, text: str) -> Vocabulary:

@@ -1,12 +1,8 @@
 """Layers anyone can reuse in their own Keras 3 models, on any backend."""
 
-from keras_seq.layers.attention import AdditiveAttention
-from keras_seq.layers.attention import DotAttention
-from keras_seq.layers.attention import PointerAttention
-from keras_seq.layers.blocks import dense_block
-from keras_seq.layers.blocks import residual_block
-from keras_seq.layers.rnn import RNNStack
-from keras_seq.layers.rnn import rnn_stack
+from keras_seq.layers.attention import AdditiveAttention, DotAttention, PointerAttention
+from keras_seq.layers.blocks import dense_block, residual_block
+from keras_seq.layers.rnn import RNNStack, rnn_stack
 
 __all__ = [
     "AdditiveAttention",

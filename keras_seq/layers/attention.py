@@ -27,12 +27,27 @@ def _mask_scores(scores, value_mask):
     )
 
 
-def _split_inputs(inputs, mask):
+def _check_list(inputs):
     if not isinstance(inputs, (list, tuple)) or len(inputs) not in (2, 3):
         raise ValueError(
             "Attention layers take a list `[query, value]` or "
             f"`[query, value, key]`. Received: inputs={inputs!r}"
         )
+
+
+def _query_and_key_shapes(input_shape):
+    _check_list(input_shape)
+    if not all(isinstance(shape, (list, tuple)) for shape in input_shape):
+        raise ValueError(
+            "Attention layers take a list `[query, value]` or "
+            f"`[query, value, key]`. Received: a tensor of shape {input_shape}"
+        )
+    key_shape = input_shape[2] if len(input_shape) == 3 else input_shape[1]
+    return input_shape[0], key_shape
+
+
+def _split_inputs(inputs, mask):
+    _check_list(inputs)
     query, value = inputs[0], inputs[1]
     key = inputs[2] if len(inputs) == 3 else value
     query_mask = value_mask = None
@@ -54,9 +69,7 @@ class _BaseAttention(keras.layers.Layer):
     def _scores(self, query, key):
         raise NotImplementedError
 
-    def call(
-        self, inputs, mask=None, return_attention_scores=False, training=None
-    ):
+    def call(self, inputs, mask=None, return_attention_scores=False, training=None):
         query, value, key, query_mask, value_mask = _split_inputs(inputs, mask)
         scores = _mask_scores(self._scores(query, key), value_mask)
         weights = ops.softmax(scores, axis=-1)
@@ -73,10 +86,6 @@ class _BaseAttention(keras.layers.Layer):
         if mask is None:
             return None
         return mask[0]
-
-    def compute_output_shape(self, input_shape):
-        query_shape, value_shape = input_shape[0], input_shape[1]
-        return (*query_shape[:-1], value_shape[-1])
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")
@@ -125,24 +134,26 @@ class DotAttention(_BaseAttention):
         super().__init__(**kwargs)
         if score not in ("dot", "general"):
             raise ValueError(
-                "`score` must be one of ['dot', 'general']. "
-                f"Received: score={score!r}"
+                f"`score` must be one of ['dot', 'general']. Received: score={score!r}"
             )
         self.score = score
         self.scale = scale
         self.query_dense = None
 
     def build(self, input_shape):
-        query_shape = input_shape[0]
-        key_shape = input_shape[2] if len(input_shape) == 3 else input_shape[1]
+        query_shape, key_shape = _query_and_key_shapes(input_shape)
         if self.score == "general":
             self.query_dense = keras.layers.Dense(
-                key_shape[-1], use_bias=False, name="query_dense",
+                key_shape[-1],
+                use_bias=False,
+                name="query_dense",
                 dtype=self.dtype_policy,
             )
             self.query_dense.build(query_shape)
-        elif query_shape[-1] is not None and key_shape[-1] is not None and (
-            query_shape[-1] != key_shape[-1]
+        elif (
+            query_shape[-1] is not None
+            and key_shape[-1] is not None
+            and (query_shape[-1] != key_shape[-1])
         ):
             raise ValueError(
                 "With score='dot' the query and key must have the same last "
@@ -217,8 +228,7 @@ class AdditiveAttention(_BaseAttention):
         )
 
     def build(self, input_shape):
-        query_shape = input_shape[0]
-        key_shape = input_shape[2] if len(input_shape) == 3 else input_shape[1]
+        query_shape, key_shape = _query_and_key_shapes(input_shape)
         self.query_dense.build(query_shape)
         self.key_dense.build(key_shape)
         self.score_vector = self.add_weight(
@@ -279,9 +289,7 @@ class PointerAttention(AdditiveAttention):
     (2, 3, 5)
     """
 
-    def call(
-        self, inputs, mask=None, return_attention_scores=False, training=None
-    ):
+    def call(self, inputs, mask=None, return_attention_scores=False, training=None):
         query, _, key, _, key_mask = _split_inputs(inputs, mask)
         logits = _mask_scores(self._scores(query, key), key_mask)
         if return_attention_scores:
@@ -290,7 +298,3 @@ class PointerAttention(AdditiveAttention):
 
     def compute_mask(self, inputs, mask=None):
         return None
-
-    def compute_output_shape(self, input_shape):
-        query_shape, key_shape = input_shape[0], input_shape[1]
-        return (*query_shape[:-1], key_shape[-2])

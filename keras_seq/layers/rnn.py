@@ -136,7 +136,8 @@ class RNNStack(keras.layers.Layer):
             )
             if self.bidirectional:
                 layer = keras.layers.Bidirectional(
-                    layer, name=f"bidirectional_{cell}_{index}",
+                    layer,
+                    name=f"bidirectional_{cell}_{index}",
                     dtype=self.dtype_policy,
                 )
             self.recurrent_layers.append(layer)
@@ -180,9 +181,7 @@ class RNNStack(keras.layers.Layer):
 
     def build(self, input_shape):
         input_dim = input_shape[-1]
-        for layer, dim in zip(
-            self.recurrent_layers, self._layer_input_dims(input_dim)
-        ):
+        for layer, dim in zip(self.recurrent_layers, self._layer_input_dims(input_dim)):
             layer.build((input_shape[0], input_shape[1], dim))
         self.built = True
 
@@ -224,9 +223,7 @@ class RNNStack(keras.layers.Layer):
                 layer_state = self._split_directions(
                     initial_state[start : start + self.states_per_layer]
                 )
-            results = layer(
-                x, mask=mask, initial_state=layer_state, training=training
-            )
+            results = layer(x, mask=mask, initial_state=layer_state, training=training)
             sequence, states = results[0], results[1:]
             states = self._merge_directions(states)
             final_states.extend(states)

@@ -1,0 +1,308 @@
+"""char_generation end to end at the tiny preset: train, evaluate, export, serve."""
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from keras_seq import cli
+from keras_seq.config import apply_overrides
+from tasks import char_generation
+from tests.conftest import keras_seq_command, run_python
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny run through the command line, shared by the tests below."""
+    folder = tmp_path_factory.mktemp("char_generation")
+    corpus = folder / "play.txt"
+    from tests.conftest import TINY_PLAY
+
+    corpus.write_text(TINY_PLAY * 60, encoding="utf-8")
+    output = folder / "run"
+    status = cli.main(
+        [
+            "run",
+            "char_generation",
+            "--preset",
+            "tiny",
+            "--set",
+            f"data=file:{corpus}",
+            "--output",
+            str(output),
+        ]
+    )
+    assert status == 0
+    return output
+
+
+def test_run_writes_the_whole_run_folder(tiny_run):
+    for name in [
+        "config.json",
+        "model.keras",
+        "metrics.json",
+        "history.csv",
+        "learning_curves.png",
+        "saved_model/saved_model.pb",
+    ]:
+        assert (tiny_run / name).exists(), name
+    assert not (tiny_run / "backup").exists()
+    assert any((tiny_run / "logs").rglob("events.out.tfevents.*"))
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert metrics["val_bits_per_char"] == pytest.approx(
+        metrics["val_nats_per_char"] / math.log(2)
+    )
+
+
+def test_one_step_changes_every_weight(tiny_corpus):
+    config = apply_overrides(
+        char_generation.PRESETS["tiny"], {"data": f"file:{tiny_corpus}"}
+    )
+    data = char_generation.load_data(config)
+    pieces = char_generation.build_model(config, data)
+    before = [np.array(w) for w in pieces.model.trainable_weights]
+    inputs, targets = next(iter(data.train))
+    pieces.model.train_on_batch(inputs, targets)
+    for old, weight in zip(before, pieces.model.trainable_weights):
+        assert not np.allclose(old, weight), weight.path
+
+
+def test_inference_pieces_share_the_training_weights(tiny_corpus):
+    config = apply_overrides(
+        char_generation.PRESETS["tiny"],
+        {"data": f"file:{tiny_corpus}", "cell": "lstm", "num_layers": "2"},
+    )
+    data = char_generation.load_data(config)
+    pieces = char_generation.build_model(config, data)
+    tokens = data.train_ids[None, :12]
+    full = pieces.model.predict(tokens, verbose=0)
+    # Prime on 11 characters, then one step: the same logits as the full model.
+    _, *states = pieces.prime.predict(tokens[:, :11], verbose=0)
+    step_logits, *_ = pieces.step.predict([tokens[:, 11:12], *states], verbose=0)
+    np.testing.assert_allclose(step_logits[:, 0], full[:, 11], rtol=1e-4, atol=1e-5)
+
+
+SERVE = """
+    import sys, json
+    import tensorflow as tf
+    model = tf.saved_model.load({path!r})
+    texts = ["ROMEO:\\nBut, soft!", "a", "", "zz\\u00e9\\U0001F600 unknown",
+             "x" * 10000]
+    nats = model.log_likelihood(text=tf.constant(texts))["nats_per_char"].numpy()
+    out = model.generate(prompt=tf.constant(["", "JULIET:", "\\u00e9\\u00e9"]),
+                         length=tf.constant(25), temperature=tf.constant(0.7))
+    greedy = model.generate(prompt=tf.constant(["ROMEO:"] * 2), length=tf.constant(10),
+                            temperature=tf.constant(0.0))
+    print(json.dumps({{
+        "nats": [None if n != n else float(n) for n in nats],
+        "texts": [t.decode() for t in out["text"].numpy()],
+        "greedy": [t.decode() for t in greedy["text"].numpy()],
+        "keras_seq_imported": any(m.startswith("keras_seq") for m in sys.modules),
+    }}))
+"""
+
+
+def test_export_serves_in_a_process_that_imports_only_tensorflow(tiny_run):
+    result = run_python(SERVE.format(path=str(tiny_run / "saved_model")))
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not answer["keras_seq_imported"]
+    nats = answer["nats"]
+    assert nats[1] is None and nats[2] is None  # nothing to predict
+    assert all(
+        value is not None and 0 < value < 10 for value in [nats[0], nats[3], nats[4]]
+    )
+    assert [len(text) for text in answer["texts"]] == [25, 25, 25]
+    assert answer["greedy"][0] == answer["greedy"][1]
+
+
+def test_log_likelihood_matches_the_keras_model(tiny_run):
+    import tensorflow as tf
+
+    model = keras.saving.load_model(tiny_run / "model.keras")
+    config = json.loads((tiny_run / "config.json").read_text())
+    data = char_generation.load_data(char_generation.Config(**config))
+    text = "ROMEO:\nIt is the east."
+    ids = data.vocabulary.encode_characters(text)
+    logits = model.predict(ids[None, :-1], verbose=0)[0]
+    log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    expected = -np.mean(log_probabilities[np.arange(len(ids) - 1), ids[1:]])
+    served = tf.saved_model.load(str(tiny_run / "saved_model"))
+    nats = served.log_likelihood(text=tf.constant([text]))["nats_per_char"].numpy()
+    assert nats[0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_saved_model_cli_lists_the_endpoints(tiny_run):
+    executable = Path(sys.executable).with_name("saved_model_cli")
+    result = subprocess.run(
+        [str(executable), "show", "--all", "--dir", str(tiny_run / "saved_model")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    for name in [
+        "signature_def['generate']",
+        "signature_def['log_likelihood']",
+        "prompt",
+        "temperature",
+        "length",
+        "nats_per_char",
+    ]:
+        assert name in result.stdout
+
+
+def test_evaluate_and_predict_commands(tiny_run, capsys):
+    assert cli.main(["evaluate", "char_generation", "--model", str(tiny_run)]) == 0
+    evaluated = json.loads(capsys.readouterr().out)
+    saved = json.loads((tiny_run / "metrics.json").read_text())
+    assert evaluated["val_nats_per_char"] == pytest.approx(
+        saved["val_nats_per_char"], rel=1e-4
+    )
+    assert (
+        cli.main(
+            [
+                "predict",
+                "char_generation",
+                "--model",
+                str(tiny_run),
+                "ROMEO:",
+                "--length",
+                "12",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert printed.startswith("ROMEO:") and len(printed.splitlines()[0]) >= 6
+
+
+def test_export_replaces_the_old_model_only_when_complete(tiny_run, tmp_path):
+    from keras_seq import export as export_lib
+
+    target = tmp_path / "saved_model"
+    shutil.copytree(tiny_run / "saved_model", target)
+    before = (target / "saved_model.pb").read_bytes()
+
+    class InterruptedArchive:
+        """Writes half a model, then fails, as a full disk or a kill would."""
+
+        def write_out(self, path, **kwargs):
+            Path(path).mkdir(parents=True)
+            (Path(path) / "saved_model.pb").write_bytes(b"half")
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        export_lib.write_atomically(InterruptedArchive(), target)
+    assert (target / "saved_model.pb").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved_model"]
+
+
+def test_a_swap_interrupted_between_renames_is_recovered(tiny_run, tmp_path):
+    from keras_seq import export as export_lib
+
+    target = tmp_path / "saved_model"
+    shutil.copytree(tiny_run / "saved_model", tmp_path / ".saved_model.previous")
+    assert export_lib.saved_model_path(tmp_path) == target
+    assert (target / "saved_model.pb").is_file()
+
+
+def test_bad_inputs_get_one_line_and_status_2(tiny_corpus, tmp_path):
+    binary = tmp_path / "binary.txt"
+    binary.write_bytes(bytes(range(256)) * 10)
+    short = tmp_path / "short.txt"
+    short.write_text("too short")
+    cases = [
+        (["run", "no_such_task"], "Unknown task 'no_such_task'. Available:"),
+        (["run", "char_generation", "--set", "colour=red"], "Unknown setting 'colour'"),
+        (
+            ["run", "char_generation", "--set", "units=many"],
+            "`units` must be of type int. Received: units='many'",
+        ),
+        (
+            ["run", "char_generation", "--set", "cell=transformer"],
+            "`cell` must be one of",
+        ),
+        (["run", "char_generation", "--preset", "huge"], "Unknown preset 'huge'"),
+        (
+            [
+                "run",
+                "char_generation",
+                "--preset",
+                "tiny",
+                "--output",
+                str(tmp_path / "a"),
+                "--set",
+                f"data=file:{tmp_path / 'missing.txt'}",
+            ],
+            "no such file",
+        ),
+        (
+            [
+                "run",
+                "char_generation",
+                "--preset",
+                "tiny",
+                "--output",
+                str(tmp_path / "b"),
+                "--set",
+                f"data=file:{binary}",
+            ],
+            "not UTF-8 text",
+        ),
+        (
+            [
+                "run",
+                "char_generation",
+                "--preset",
+                "tiny",
+                "--output",
+                str(tmp_path / "c"),
+                "--set",
+                f"data=file:{short}",
+            ],
+            "is too short",
+        ),
+        (
+            [
+                "run",
+                "char_generation",
+                "--set",
+                "data=gutenberg",
+                "--preset",
+                "tiny",
+                "--output",
+                str(tmp_path / "d"),
+            ],
+            "Unknown data source 'gutenberg'",
+        ),
+        (
+            ["predict", "char_generation", "--model", str(tmp_path / "none"), "x"],
+            "no exported model there",
+        ),
+        (["evaluate", "char_generation", "--model", str(tmp_path)], "not a run folder"),
+        (["run"], "the following arguments are required: task"),
+    ]
+    for argv, message in cases:
+        result = keras_seq_command(*argv) if argv == cases[0][0] else None
+        if result is not None:
+            # One case in a real process: one line on stderr, no traceback.
+            assert result.returncode == 2
+            assert result.stderr.strip().count("\n") == 0, result.stderr
+            assert "Traceback" not in result.stderr and message in result.stderr
+            continue
+        import io
+        from contextlib import redirect_stderr
+
+        stderr = io.StringIO()
+        with redirect_stderr(stderr):
+            status = cli.main(argv)
+        assert status == 2, argv
+        lines = stderr.getvalue().strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (argv, lines)

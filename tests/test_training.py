@@ -1,0 +1,152 @@
+"""The shared harness: resume after SIGKILL, mirrored strategy, clipping."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from keras_seq import training
+from keras_seq.config import TrainingConfig
+from tests.conftest import PROJECT, TINY_PLAY, run_python
+
+
+def test_optimizer_clips_by_global_norm():
+    optimizer = training.make_optimizer(TrainingConfig(clipnorm=0.5), 10)
+    assert optimizer.global_clipnorm == 0.5
+    assert (
+        training.make_optimizer(TrainingConfig(clipnorm=0), 10).global_clipnorm is None
+    )
+
+
+def test_cosine_schedule_decays_over_the_run():
+    config = TrainingConfig(learning_rate=1.0, lr_schedule="cosine", epochs=2)
+    optimizer = training.make_optimizer(config, steps_per_epoch=5)
+    schedule = optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(1.0)
+    assert float(schedule(10)) == pytest.approx(0.05, abs=1e-6)
+
+
+def test_unknown_strategy_is_refused():
+    with pytest.raises(ValueError, match="Received: 'tpu'"):
+        training.get_strategy("tpu")
+
+
+@pytest.mark.slow
+def test_a_killed_run_resumes_from_its_last_epoch(tmp_path):
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TINY_PLAY * 200)
+    output = tmp_path / "run"
+    command = [
+        sys.executable,
+        "-m",
+        "keras_seq",
+        "run",
+        "char_generation",
+        "--preset",
+        "tiny",
+        "--output",
+        str(output),
+        "--set",
+        f"data=file:{corpus}",
+        "--set",
+        "epochs=8",
+        "--set",
+        "steps_per_epoch=30",
+        "--set",
+        "units=96",
+        "--set",
+        "sequence_length=64",
+        "--set",
+        "batch_size=32",
+    ]
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    metadata = output / "backup" / "training_metadata.json"
+    deadline = time.monotonic() + 240
+    completed = 0
+    while time.monotonic() < deadline and process.poll() is None:
+        if metadata.is_file():
+            try:
+                import json
+
+                completed = json.loads(metadata.read_text())["epoch"]
+            except (ValueError, KeyError):
+                completed = 0
+            if completed >= 2:
+                break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    first_output = process.stdout.read().decode()
+    assert completed >= 2, first_output[-2000:]
+    assert completed < 8
+
+    resumed = subprocess.run(
+        command,
+        cwd=PROJECT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Resuming the interrupted run" in resumed.stdout
+    epochs_run = [
+        line for line in resumed.stdout.splitlines() if line.startswith("Epoch ")
+    ]
+    # The run continues where the kill left it: no epoch is run from scratch.
+    assert epochs_run[0].startswith(f"Epoch {completed + 1}/8"), epochs_run
+    assert epochs_run[-1].startswith("Epoch 8/8")
+    from keras_seq.plots import read_history
+
+    history = read_history(output / "history.csv")
+    assert history["epoch"][-1] == 7
+    # Training went on from the trained weights, not from fresh ones.
+    assert history["loss"][completed] < history["loss"][0]
+    assert not (output / "backup").exists()
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_on_two_cpu_devices(tmp_path):
+    corpus = tmp_path / "play.txt"
+    corpus.write_text(TINY_PLAY * 60)
+    result = run_python(f"""
+        import tensorflow as tf
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from keras_seq import cli
+        raise SystemExit(cli.main([
+            "run", "char_generation", "--preset", "tiny", "--strategy", "mirrored",
+            "--set", "data=file:{corpus}", "--output", "{tmp_path / "run"}"]))
+    """)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Training on 2 replicas" in result.stdout
+    assert (tmp_path / "run" / "saved_model" / "saved_model.pb").is_file()
+
+
+def test_time_budget_stops_training():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    budget = training.TimeBudget(0.0)
+    history = model.fit(
+        np.ones((64, 1)),
+        np.ones((64, 1)),
+        batch_size=1,
+        epochs=5,
+        verbose=0,
+        callbacks=[budget],
+    )
+    assert len(history.history["loss"]) == 1

@@ -61,17 +61,22 @@ def make_optimizer(
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training after `seconds` of wall-clock time (checked every batch)."""
+    """Stops training after `seconds` of wall-clock time (checked every batch).
+
+    `steps` counts the batches trained.
+    """
 
     def __init__(self, seconds: float):
         super().__init__()
         self.seconds = seconds
         self.start = None
+        self.steps = 0
 
     def on_train_begin(self, logs=None):
         self.start = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
         if time.monotonic() - self.start >= self.seconds:
             self.model.stop_training = True
 

@@ -149,4 +149,4 @@ def test_time_budget_stops_training():
         verbose=0,
         callbacks=[budget],
     )
-    assert len(history.history["loss"]) == 1
+    assert len(history.history["loss"]) == 1 and budget.steps == 1

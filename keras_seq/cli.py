@@ -23,6 +23,7 @@ from pathlib import Path
 from keras_seq.errors import UserError
 
 EXIT_USAGE = 2
+PREDICT_OPTIONS = ("length", "temperature", "plot", "plot_attention")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -196,7 +197,10 @@ def _command_run(args: argparse.Namespace) -> None:
     saved_model = task.export(config, pieces, data, output / "saved_model")
     if (output / "history.csv").is_file():
         plots.learning_curves(
-            output / "history.csv", output / "learning_curves.png", title=args.task
+            output / "history.csv",
+            output / "learning_curves.png",
+            title=args.task,
+            labels=getattr(task, "METRIC_LABELS", None),
         )
     print(f"Exported {saved_model}")
 
@@ -212,6 +216,14 @@ def _load_run(task_name: str, model_dir: str, overrides: list[str]):
             f"--model {model_dir}: not a run folder of keras-seq run "
             "(config.json and model.keras expected)"
         )
+    recorded = folder / "task.json"
+    if recorded.is_file():
+        recorded_task = json.loads(recorded.read_text()).get("task")
+        if recorded_task != task_name:
+            raise UserError(
+                f"--model {model_dir} holds a run of task {recorded_task!r}, "
+                f"not {task_name!r}"
+            )
     config = config_lib.from_json(task.Config, (folder / "config.json").read_text())
     config = config_lib.apply_overrides(config, config_lib.parse_overrides(overrides))
     return task, config, folder
@@ -228,6 +240,10 @@ def _command_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(metrics, indent=2))
 
 
+def _flags(names) -> str:
+    return ", ".join("--" + name.replace("_", "-") for name in names)
+
+
 def _command_predict(args: argparse.Namespace) -> None:
     from keras_seq import registry
 
@@ -242,9 +258,15 @@ def _command_predict(args: argparse.Namespace) -> None:
     options = {
         key: value
         for key, value in vars(args).items()
-        if key in ("length", "temperature", "plot", "plot_attention")
-        and value is not None
+        if key in PREDICT_OPTIONS and value is not None
     }
+    allowed = getattr(task, "PREDICT_OPTIONS", ())
+    refused = sorted(set(options) - set(allowed))
+    if refused:
+        raise UserError(
+            f"{args.task} predict takes {_flags(allowed) or 'no options'}. "
+            f"Received: {_flags(refused)}"
+        )
     task.predict(path, list(args.inputs), options)
 
 

@@ -25,8 +25,17 @@ def read_history(path: Path) -> dict[str, list[float]]:
     return columns
 
 
-def learning_curves(history_csv: Path, output_png: Path, title: str = "") -> Path:
-    """Training and validation curves of every metric in a CSVLogger file."""
+def learning_curves(
+    history_csv: Path,
+    output_png: Path,
+    title: str = "",
+    labels: dict[str, str] | None = None,
+) -> Path:
+    """Training and validation curves of every metric in a CSVLogger file.
+
+    `labels` names the y axis of a metric (`{"loss": "nats per character"}`).
+    """
+    labels = labels or {}
     history = read_history(history_csv)
     metrics = [
         key
@@ -45,7 +54,7 @@ def learning_curves(history_csv: Path, output_png: Path, title: str = "") -> Pat
         if f"val_{metric}" in history:
             axis.plot(epochs, history[f"val_{metric}"], marker="o", label="validation")
         axis.set_xlabel("epoch")
-        axis.set_ylabel(metric)
+        axis.set_ylabel(labels.get(metric, metric))
         axis.grid(alpha=0.3)
         axis.legend()
     if title:

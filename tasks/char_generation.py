@@ -32,6 +32,8 @@ from keras_seq.metrics import bits_per_character
 
 DESCRIPTION = "character-level language model sampled with temperature (char-RNN)"
 DATA_SOURCES = corpora.corpus_names()
+PREDICT_OPTIONS = ("length", "temperature")
+METRIC_LABELS = {"loss": "loss (nats per character)"}
 
 # Every prompt is read after a newline, so that an empty prompt starts a new
 # line and a prompt such as "ROMEO:" starts where speaker names stand.
@@ -54,7 +56,7 @@ class Config(TrainingConfig):
     epochs: int = option(10, minimum=1, help="number of epochs")
     steps_per_epoch: int = option(600, minimum=1, help="batches per epoch")
     batch_size: int = option(64, minimum=1, help="windows per batch")
-    learning_rate: float = option(2e-3, minimum=0.0, help="Adam's learning rate")
+    learning_rate: float = option(4e-3, minimum=0.0, help="Adam's learning rate")
     lr_schedule: str = option(
         "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
     )

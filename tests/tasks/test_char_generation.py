@@ -213,7 +213,10 @@ def test_a_swap_interrupted_between_renames_is_recovered(tiny_run, tmp_path):
     assert (target / "saved_model.pb").is_file()
 
 
-def test_bad_inputs_get_one_line_and_status_2(tiny_corpus, tmp_path):
+def test_bad_inputs_get_one_line_and_status_2(tiny_run, tmp_path):
+    other_task = tmp_path / "other"
+    shutil.copytree(tiny_run, other_task)
+    (other_task / "task.json").write_text('{"task": "translation"}')
     binary = tmp_path / "binary.txt"
     binary.write_bytes(bytes(range(256)) * 10)
     short = tmp_path / "short.txt"
@@ -288,6 +291,22 @@ def test_bad_inputs_get_one_line_and_status_2(tiny_corpus, tmp_path):
         ),
         (["evaluate", "char_generation", "--model", str(tmp_path)], "not a run folder"),
         (["run"], "the following arguments are required: task"),
+        (
+            [
+                "predict",
+                "char_generation",
+                "--model",
+                str(tiny_run),
+                "x",
+                "--plot",
+                "a.png",
+            ],
+            "char_generation predict takes --length, --temperature. Received: --plot",
+        ),
+        (
+            ["evaluate", "char_generation", "--model", str(other_task)],
+            "holds a run of task 'translation', not 'char_generation'",
+        ),
     ]
     for argv, message in cases:
         result = keras_seq_command(*argv) if argv == cases[0][0] else None

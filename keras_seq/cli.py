@@ -123,6 +123,10 @@ def _command_list(verbose: bool) -> None:
                 )
 
 
+def _format(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _run_folder(task_name: str, output: str | None) -> Path:
     return Path(output) if output else Path("saved_models") / task_name
 
@@ -187,11 +191,12 @@ def _command_run(args: argparse.Namespace) -> None:
     )
     task.train(config, pieces, data, output)
     _save_keras_model(pieces.model, output / "model.keras")
-    metrics = task.evaluate(config, pieces, data)
+    metrics = task.evaluate(config, pieces, data, output)
     metrics["train_minutes"] = (time.monotonic() - started) / 60
     (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
     print(
-        "Metrics: " + ", ".join(f"{key}={value:.4f}" for key, value in metrics.items())
+        "Metrics: "
+        + ", ".join(f"{key}={_format(value)}" for key, value in metrics.items())
     )
     task.show(config, pieces, data)
     saved_model = task.export(config, pieces, data, output / "saved_model")
@@ -235,7 +240,7 @@ def _command_evaluate(args: argparse.Namespace) -> None:
 
     data = task.load_data(config)
     model = keras.saving.load_model(folder / "model.keras")
-    pieces = task.from_saved(model)
+    pieces = task.from_saved(config, model)
     metrics = task.evaluate(config, pieces, data)
     print(json.dumps(metrics, indent=2))
 

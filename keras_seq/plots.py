@@ -63,3 +63,39 @@ def learning_curves(
     figure.savefig(output_png, dpi=110)
     plt.close(figure)
     return output_png
+
+
+def confusion_matrix(
+    matrix, class_names: list[str], output_png: Path, title: str = ""
+) -> Path:
+    """A confusion matrix as a heatmap, rows normalised, counts written in."""
+    import numpy as np
+
+    matrix = np.asarray(matrix)
+    size = max(4.0, 0.45 * len(class_names) + 2)
+    figure, axis = plt.subplots(figsize=(size + 1, size))
+    totals = matrix.sum(axis=1, keepdims=True)
+    normalised = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    image = axis.imshow(normalised, cmap="Blues", vmin=0, vmax=1)
+    axis.set_xticks(range(len(class_names)), class_names, rotation=90)
+    axis.set_yticks(range(len(class_names)), class_names)
+    axis.set_xlabel("predicted")
+    axis.set_ylabel("true")
+    if len(class_names) <= 12:
+        for row in range(len(class_names)):
+            for column in range(len(class_names)):
+                axis.text(
+                    column,
+                    row,
+                    str(matrix[row, column]),
+                    ha="center",
+                    va="center",
+                    color="white" if normalised[row, column] > 0.5 else "black",
+                )
+    figure.colorbar(image, ax=axis, label="fraction of the true class")
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png

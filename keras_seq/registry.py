@@ -21,6 +21,7 @@ REQUIRED = (
     "PRESETS",
     "load_data",
     "build_model",
+    "from_saved",
     "train",
     "evaluate",
     "show",

@@ -12,7 +12,10 @@ knowing all of them (see DESIGN.md):
   generative tasks, the inference pieces built from the same layer objects;
 - `train(config, model, data, output_dir, callbacks)`: the shared harness
   (`keras_seq.training.fit`) with the task's steps;
-- `evaluate(config, model, data)`: a dict of named metrics;
+- `from_saved(config, model)`: the same pieces around a model loaded from
+  `model.keras`;
+- `evaluate(config, model, data, output_dir=None)`: a dict of named
+  metrics (and, given a folder, the task's plots of them);
 - `show(config, model, data)`: samples or predictions printed after a run;
 - `export(config, model, data, path)`: the SavedModel endpoints;
 - `predict(saved_model_path, inputs, options)`: what `keras-seq predict`

@@ -214,7 +214,7 @@ def build_model(config: Config, data: Data) -> Model:
     return _pieces(model)
 
 
-def from_saved(model: keras.Model) -> Model:
+def from_saved(config: Config, model: keras.Model) -> Model:
     """The pieces of a model loaded from `model.keras`."""
     return _pieces(model)
 
@@ -237,7 +237,9 @@ def train(
     )
 
 
-def evaluate(config: Config, pieces: Model, data: Data) -> dict[str, float]:
+def evaluate(
+    config: Config, pieces: Model, data: Data, output_dir: Path | None = None
+) -> dict[str, float]:
     results = pieces.model.evaluate(data.validation, verbose=0, return_dict=True)
     nats = float(results["loss"])
     return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2.0)}

@@ -1,11 +1,13 @@
 """Layers anyone can reuse in their own Keras 3 models, on any backend."""
 
-from keras_seq.layers.attention import AdditiveAttention, DotAttention, PointerAttention
+from keras_seq.layers.attention import AdditiveAttention
+from keras_seq.layers.attention import AttentionPooling, DotAttention, PointerAttention
 from keras_seq.layers.blocks import dense_block, residual_block
 from keras_seq.layers.rnn import RNNStack, rnn_stack
 
 __all__ = [
     "AdditiveAttention",
+    "AttentionPooling",
     "DotAttention",
     "PointerAttention",
     "RNNStack",

@@ -298,3 +298,85 @@ class PointerAttention(AdditiveAttention):
 
     def compute_mask(self, inputs, mask=None):
         return None
+
+
+@keras.saving.register_keras_serializable(package="keras_seq")
+class AttentionPooling(keras.layers.Layer):
+    """Pools a sequence into one vector with learned attention weights.
+
+    Scores every step with `u_t = v . tanh(W h_t + b)`, turns the scores of
+    unmasked steps into weights `alpha = softmax_t(u)` and returns
+    `sum_t alpha_t h_t`: a summary that keeps the words that matter, whose
+    weights can be read to see which they were.
+
+    Reference:
+    - [Yang et al., 2016](https://aclanthology.org/N16-1174/)
+
+    Args:
+        units: int. Width of the scoring projection.
+        **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        inputs: float tensor `(batch_size, timesteps, features)`.
+        mask: optional boolean tensor `(batch_size, timesteps)`.
+        return_attention_scores: bool. Also return the weights.
+
+    Returns:
+        The pooled tensor `(batch_size, features)`, and with
+        `return_attention_scores=True` the weights `(batch_size, timesteps)`,
+        zero at masked steps. A fully masked row pools to zeros.
+
+    Example:
+
+    >>> steps = keras.random.normal((2, 5, 4))
+    >>> AttentionPooling(units=8)(steps).shape
+    (2, 4)
+    """
+
+    def __init__(self, units=64, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, int) or units < 1:
+            raise ValueError(
+                f"`units` must be a positive integer. Received: units={units!r}"
+            )
+        self.units = units
+        self.supports_masking = True
+        self.projection = keras.layers.Dense(
+            units, activation="tanh", name="projection", dtype=self.dtype_policy
+        )
+
+    def build(self, input_shape):
+        self.projection.build(input_shape)
+        self.score_vector = self.add_weight(
+            name="score_vector", shape=(self.units,), initializer="glorot_uniform"
+        )
+        self.built = True
+
+    def call(self, inputs, mask=None, return_attention_scores=False):
+        # Remembered for compute_mask, as keras.layers.Attention does.
+        self._return_attention_scores = return_attention_scores
+        scores = ops.einsum("btu,u->bt", self.projection(inputs), self.score_vector)
+        if mask is not None:
+            mask = ops.cast(mask, "bool")
+            scores = ops.where(
+                mask, scores, ops.cast(_large_negative(scores.dtype), scores.dtype)
+            )
+        weights = ops.softmax(scores, axis=-1)
+        if mask is not None:
+            # A fully masked row would otherwise spread its weight evenly.
+            weights = weights * ops.cast(mask, weights.dtype)
+        pooled = ops.einsum("bt,btf->bf", weights, inputs)
+        if return_attention_scores:
+            return pooled, weights
+        return pooled
+
+    def compute_mask(self, inputs, mask=None):
+        # The pooled vector has no time axis left to mask.
+        if getattr(self, "_return_attention_scores", False):
+            return [None, None]
+        return None
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"units": self.units})
+        return config

@@ -415,9 +415,8 @@ def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
     labels = outputs["label"].numpy()
     probabilities = outputs["probabilities"].numpy()
     for index, text in enumerate(inputs):
-        print(
-            f"{labels[index].decode()} ({probabilities[index].max():.2f}): {text[:100]!r}"
-        )
+        label = labels[index].decode()
+        print(f"{label} ({probabilities[index].max():.2f}): {text[:100]!r}")
         if "tokens" in outputs:
             tokens = [token.decode() for token in outputs["tokens"][index].numpy()]
             weights = outputs["token_weights"][index].numpy()

@@ -1,7 +1,11 @@
 """Layers anyone can reuse in their own Keras 3 models, on any backend."""
 
-from keras_seq.layers.attention import AdditiveAttention
-from keras_seq.layers.attention import AttentionPooling, DotAttention, PointerAttention
+from keras_seq.layers.attention import (
+    AdditiveAttention,
+    AttentionPooling,
+    DotAttention,
+    PointerAttention,
+)
 from keras_seq.layers.blocks import dense_block, residual_block
 from keras_seq.layers.rnn import RNNStack, rnn_stack
 

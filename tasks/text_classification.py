@@ -323,13 +323,17 @@ def pretrain(config: Config, pieces: Model, data: Data, output_dir: Path):
 def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
     if config.pretrain != "none":
         pretrain(config, pieces, data, output_dir)
+    # Small data sets overfit within a few epochs: keep the best epoch.
+    best = keras.callbacks.EarlyStopping(
+        monitor="val_accuracy", patience=2, restore_best_weights=True
+    )
     return training.fit(
         pieces.model,
         data.train,
         data.validation,
         config,
         output_dir,
-        callbacks=list(callbacks),
+        callbacks=[best, *callbacks],
     )
 
 

@@ -1,0 +1,112 @@
+"""Does the text_classification default preset beat a TF-IDF baseline?
+
+Trains the default preset (settings overridable with --set) on the fixed
+split of the chosen data, and, on the same split in the same run, a TF-IDF
+(word 1- and 2-grams) plus logistic-regression baseline from scikit-learn.
+With --variants, also the same model with each listed pretraining setting.
+
+    python benchmarks/text_classification.py --variants none,task
+
+The last line printed is one JSON object with at least `accuracy` and
+`baseline_accuracy` (test split).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from keras_seq import config as config_lib  # noqa: E402
+from tasks import text_classification  # noqa: E402
+
+
+def tfidf_baseline(data) -> dict:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    started = time.monotonic()
+    train_labels = np.concatenate([labels.numpy() for _, labels in data.train])
+    train_texts = [text.decode() for texts, _ in data.train for text in texts.numpy()]
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1)
+    features = vectorizer.fit_transform(train_texts)
+    classifier = LogisticRegression(C=10.0, max_iter=2000)
+    classifier.fit(features, train_labels)
+    predicted = classifier.predict(vectorizer.transform(data.test_texts))
+    return {
+        "baseline_accuracy": round(float(np.mean(predicted == data.test_labels)), 4),
+        "baseline_seconds": round(time.monotonic() - started, 1),
+    }
+
+
+def train_variant(config, data) -> dict:
+    keras.utils.set_random_seed(config.seed)
+    started = time.monotonic()
+    pieces = text_classification.build_model(config, data)
+    with tempfile.TemporaryDirectory() as output_dir:
+        text_classification.train(config, pieces, data, output_dir)
+        results = text_classification.evaluate(config, pieces, data)
+    results["minutes"] = round((time.monotonic() - started) / 60, 2)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", dest="overrides", action="append", default=[])
+    parser.add_argument(
+        "--variants", default="", help="comma-separated pretrain settings to compare"
+    )
+    args = parser.parse_args()
+    config = config_lib.apply_overrides(
+        text_classification.PRESETS["default"],
+        config_lib.parse_overrides(args.overrides),
+    )
+    print(f"Settings: {config_lib.to_json(config)}", flush=True)
+    data = text_classification.load_data(config)
+    print(
+        f"{len(data.train_texts):,} training texts, {len(data.test_texts):,} test "
+        f"texts, classes {data.class_names}",
+        flush=True,
+    )
+    result = tfidf_baseline(data)
+    print(f"TF-IDF + logistic regression: {result}", flush=True)
+    main_results = train_variant(config, data)
+    print(f"default preset: {main_results}", flush=True)
+    result.update(
+        {
+            "accuracy": round(main_results["accuracy"], 4),
+            "macro_f1": round(main_results["macro_f1"], 4),
+            "minutes": main_results["minutes"],
+        }
+    )
+    for pretrain in filter(None, args.variants.split(",")):
+        if pretrain == config.pretrain:
+            continue
+        variant = train_variant(dataclasses.replace(config, pretrain=pretrain), data)
+        print(f"pretrain={pretrain}: {variant}", flush=True)
+        result[f"accuracy_pretrain_{pretrain}"] = round(variant["accuracy"], 4)
+        result[f"minutes_pretrain_{pretrain}"] = variant["minutes"]
+    result.update(
+        {
+            "data": config.data,
+            "test_examples": int(len(data.test_labels)),
+            "pretrain": config.pretrain,
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+            f"Python {sys.version.split()[0]}, Keras {keras.__version__}",
+        }
+    )
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

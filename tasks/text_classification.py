@@ -62,6 +62,12 @@ class Config(TrainingConfig):
         help="language-model pretraining text: none, task (the task's training "
         "texts) or a char_generation corpus",
     )
+    lexicon: str = option(
+        "none",
+        choices=("none", "vader"),
+        help="add each word's valence rated by people (VADER's lexicon) as a "
+        "fixed input feature",
+    )
     pretrain_epochs: int = option(3, minimum=1, help="language-model epochs")
     pretrain_vocabulary: int = option(
         8000, minimum=3, help="words the language model predicts (others: OOV)"
@@ -104,6 +110,7 @@ class Data:
     train_texts: list[str]
     test_texts: list[str]
     test_labels: np.ndarray
+    valence: np.ndarray | None = None
 
 
 @dataclasses.dataclass
@@ -171,15 +178,22 @@ def load_data(config: Config) -> Data:
     test_texts, test_labels = part("test")
     adapter = _vectorizer(config)
     adapter.adapt(tf.data.Dataset.from_tensor_slices(train_texts).batch(256))
+    vocabulary = adapter.get_vocabulary()
+    valence = None
+    if config.lexicon == "vader":
+        lexicon = labelled.vader_lexicon()
+        # Valence runs from -4 to 4; scaled to [-1, 1] like the embeddings.
+        valence = np.array([lexicon.get(word, 0.0) / 4 for word in vocabulary])
     return Data(
         train=_dataset(train_texts, train_labels, config.batch_size, config.seed),
         validation=_dataset(validation_texts, validation_labels, config.batch_size),
         test=_dataset(test_texts, test_labels, config.batch_size),
         class_names=class_names,
-        vocabulary=adapter.get_vocabulary(),
+        vocabulary=vocabulary,
         train_texts=train_texts,
         test_texts=test_texts,
         test_labels=test_labels,
+        valence=valence,
     )
 
 
@@ -204,6 +218,13 @@ def build_model(config: Config, data: Data) -> Model:
     embedded = keras.layers.Embedding(
         len(data.vocabulary), config.embedding_dim, mask_zero=True, name="embedding"
     )(ids)
+    if data.valence is not None:
+        lexicon = keras.layers.Embedding(
+            len(data.vocabulary), 1, mask_zero=True, trainable=False, name="lexicon"
+        )
+        valence = lexicon(ids)
+        lexicon.set_weights([data.valence[:, None].astype("float32")])
+        embedded = keras.layers.Concatenate(name="with_lexicon")([embedded, valence])
     sequence, *states = RNNStack(
         cell=config.cell,
         units=config.units,
@@ -259,8 +280,13 @@ def language_model(config: Config, pieces: Model) -> keras.Model:
             f"Received: num_layers={config.num_layers}"
         )
     ids = keras.Input(shape=(config.max_length,), dtype="int32", name="ids")
-    embedded = pieces.model.get_layer("embedding")(ids)
-    sequence, *_ = pieces.model.get_layer("encoder")(embedded)
+    classifier = pieces.model
+    embedded = classifier.get_layer("embedding")(ids)
+    if config.lexicon != "none":
+        embedded = classifier.get_layer("with_lexicon")(
+            [embedded, classifier.get_layer("lexicon")(ids)]
+        )
+    sequence, *_ = classifier.get_layer("encoder")(embedded)
     vocabulary = config.pretrain_vocabulary
     if config.bidirectional:
         forward = keras.layers.Dense(vocabulary, name="next_word")(

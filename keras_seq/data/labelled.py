@@ -135,18 +135,43 @@ def parse_labelled_file(path_text: str) -> LabelledText:
     return LabelledText([row[0] for row in rows], [row[1].strip() for row in rows])
 
 
+def _vader_sdist() -> Path:
+    """The rated data and the word lexicon of the vaderSentiment sdist."""
+    return sources.fetch_and_extract(
+        f"vadersentiment-{VADER_VERSION}",
+        lambda folder: sources.pip_download(
+            "vaderSentiment", VADER_VERSION, folder, sdist=True
+        ),
+        sources.extract_tar,
+        lambda name: name.endswith(
+            ("additional_resources/hutto_ICWSM_2014.tar.gz", "/vader_lexicon.txt")
+        ),
+        sha256=VADER_SHA256,
+    )
+
+
+def parse_vader_lexicon(text: str) -> dict[str, float]:
+    """Lines `token<TAB>mean valence<TAB>...`: valence from -4 to 4 per token."""
+    lexicon = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 2:
+            try:
+                lexicon[parts[0].strip()] = float(parts[1])
+            except ValueError:
+                continue
+    return lexicon
+
+
+def vader_lexicon() -> dict[str, float]:
+    """VADER's 7,500 tokens rated for valence by people (-4 to 4)."""
+    (path,) = _vader_sdist().rglob("vader_lexicon.txt")
+    return parse_vader_lexicon(path.read_text(encoding="utf-8"))
+
+
 def _vader_folder() -> Path:
     def build(staging: Path) -> None:
-        outer = sources.fetch_and_extract(
-            "vadersentiment-sdist",
-            lambda folder: sources.pip_download(
-                "vaderSentiment", VADER_VERSION, folder, sdist=True
-            ),
-            sources.extract_tar,
-            lambda name: name.endswith("additional_resources/hutto_ICWSM_2014.tar.gz"),
-            sha256=VADER_SHA256,
-        )
-        (inner,) = outer.rglob("hutto_ICWSM_2014.tar.gz")
+        (inner,) = _vader_sdist().rglob("hutto_ICWSM_2014.tar.gz")
         count = sources.extract_tar(
             inner, staging, lambda name: name.endswith("_GroundTruth.txt")
         )

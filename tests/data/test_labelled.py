@@ -77,3 +77,8 @@ def test_fortunes_source():
     data = labelled.load_labelled("fortunes")
     assert 13_000 < len(data.texts) < 16_000
     assert 30 <= len(set(data.labels)) <= 45
+
+
+def test_vader_lexicon_lines():
+    text = "good\t1.9\t0.9\t[2, 2]\r\nbad\t-2.5\t0.5\t[-3, -2]\r\n:)\t2.0\t1.0\t[2]\r\n"
+    assert labelled.parse_vader_lexicon(text) == {"good": 1.9, "bad": -2.5, ":)": 2.0}

@@ -188,3 +188,25 @@ def test_bad_data_gets_one_line(tmp_path, capsys):
         == 2
     )
     assert "must have 2 columns" in capsys.readouterr().err
+
+
+def test_lexicon_valence_is_a_fixed_feature(corpus, monkeypatch, tmp_path):
+    from keras_seq.data import labelled
+
+    monkeypatch.setattr(labelled, "vader_lexicon", lambda: {"great": 3.2, "dull": -2})
+    config = apply_overrides(
+        text_classification.PRESETS["tiny"],
+        {"data": f"file:{corpus}", "lexicon": "vader", "pretrain": "task"},
+    )
+    data = text_classification.load_data(config)
+    pieces = text_classification.build_model(config, data)
+    table = pieces.model.get_layer("lexicon").get_weights()[0][:, 0]
+    assert table[data.vocabulary.index("great")] == pytest.approx(0.8)
+    assert table[data.vocabulary.index("dull")] == pytest.approx(-0.5)
+    assert table[data.vocabulary.index("film")] == 0
+    text_classification.pretrain(config, pieces, data, tmp_path)
+    texts, labels = next(iter(data.train))
+    pieces.model.train_on_batch(texts, labels)
+    # Training leaves the people's ratings as they were.
+    after = pieces.model.get_layer("lexicon").get_weights()[0][:, 0]
+    np.testing.assert_array_equal(table, after)

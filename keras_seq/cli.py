@@ -14,6 +14,7 @@ was received and what is allowed, and exit status 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -89,6 +90,33 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
     )
+
+    compare = commands.add_parser(
+        "compare", help="train one variant per cell, same settings and budget"
+    )
+    compare.add_argument("task")
+    compare.add_argument("--cells", default="rnn,gru,lstm", help="comma-separated")
+    compare.add_argument("--preset", default="default", help="tiny, default or paper")
+    compare.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE"
+    )
+    compare.add_argument("--output", help="folder (default: runs/compare_TASK)")
+
+    gradients = commands.add_parser(
+        "gradients", help="norms of dL/dh_t through time, fresh and trained"
+    )
+    gradients.add_argument("--cells", default="rnn,gru,lstm", help="comma-separated")
+    gradients.add_argument("--task", default="adding", help="adding or copy")
+    gradients.add_argument("--length", type=int, default=100, help="sequence length")
+    gradients.add_argument("--batch-size", type=int, default=64)
+    gradients.add_argument(
+        "--clipnorm", type=float, help="also show the norms after clipping"
+    )
+    gradients.add_argument(
+        "--model", help="a trained run folder, or a compare folder of them"
+    )
+    gradients.add_argument("--output", default="runs/gradients", help="folder")
+    gradients.add_argument("--seed", type=int, default=1337)
 
     predict = commands.add_parser("predict", help="answers of an exported model")
     predict.add_argument("task")
@@ -275,6 +303,187 @@ def _command_predict(args: argparse.Namespace) -> None:
     task.predict(path, list(args.inputs), options)
 
 
+def _cells(text: str) -> list[str]:
+    from keras_seq.config import CELLS
+
+    cells = [cell.strip() for cell in text.split(",") if cell.strip()]
+    unknown = [cell for cell in cells if cell not in CELLS]
+    if unknown or not cells:
+        raise UserError(
+            f"--cells takes a comma-separated list of {', '.join(CELLS)}. "
+            f"Received: {text!r}"
+        )
+    return cells
+
+
+def _command_compare(args: argparse.Namespace) -> None:
+    import csv
+
+    from keras_seq import config as config_lib
+    from keras_seq import plots, registry
+
+    task = registry.get_task(args.task)
+    if not hasattr(task, "PRIMARY_METRIC"):
+        raise UserError(f"Task {args.task!r} has no PRIMARY_METRIC to compare")
+    base = config_lib.apply_overrides(
+        registry.get_preset(task, args.preset),
+        config_lib.parse_overrides(args.overrides),
+    )
+    if not hasattr(base, "cell"):
+        raise UserError(f"Task {args.task!r} has no `cell` setting to compare")
+    cells = _cells(args.cells)
+    output = Path(args.output or Path("runs") / f"compare_{args.task}")
+    import keras
+
+    data = task.load_data(base)
+    rows = []
+    for cell in cells:
+        config = config_lib.apply_overrides(base, {"cell": cell})
+        keras.utils.set_random_seed(config.seed)
+        folder = output / cell
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "config.json").write_text(config_lib.to_json(config))
+        (folder / "task.json").write_text(json.dumps({"task": args.task}))
+        print(f"--- {args.task} with cell={cell} ---")
+        started = time.monotonic()
+        pieces = task.build_model(config, data)
+        task.train(config, pieces, data, folder)
+        seconds = time.monotonic() - started
+        _save_keras_model(pieces.model, folder / "model.keras")
+        metrics = task.evaluate(config, pieces, data)
+        rows.append(
+            {
+                "cell": cell,
+                task.PRIMARY_METRIC: metrics[task.PRIMARY_METRIC],
+                "parameters": pieces.model.count_params(),
+                "seconds": round(seconds, 1),
+            }
+        )
+    with open(output / "compare.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    plots.compare_curves(
+        {row["cell"]: output / row["cell"] / "history.csv" for row in rows},
+        output / "compare.png",
+        title=f"{args.task}: validation loss by cell",
+    )
+    print(f"{'cell':<6}{task.PRIMARY_METRIC:>22}{'parameters':>12}{'seconds':>10}")
+    for row in rows:
+        print(
+            f"{row['cell']:<6}{row[task.PRIMARY_METRIC]:>22.5f}"
+            f"{row['parameters']:>12,}{row['seconds']:>10.1f}"
+        )
+    print(f"Wrote {output / 'compare.csv'} and {output / 'compare.png'}")
+
+
+def _trained_models(model_dir: str) -> dict[str, Path]:
+    """Cell name to model.keras, for a run folder or a compare folder."""
+    folder = Path(model_dir)
+    candidates = [folder, *sorted(path for path in folder.glob("*") if path.is_dir())]
+    found = {}
+    for candidate in candidates:
+        if (candidate / "model.keras").is_file() and (
+            candidate / "config.json"
+        ).is_file():
+            cell = json.loads((candidate / "config.json").read_text()).get("cell")
+            if cell:
+                found[cell] = candidate
+    if not found:
+        raise UserError(
+            f"--model {model_dir}: no trained run there (model.keras and "
+            "config.json expected, in the folder or its subfolders)"
+        )
+    return found
+
+
+def _command_gradients(args: argparse.Namespace) -> None:
+    import csv
+
+    import keras
+
+    from keras_seq import config as config_lib
+    from keras_seq import gradients as gradients_lib
+    from keras_seq import plots, registry
+
+    task_names = {"adding": "adding", "copy": "copy"}
+    if args.task not in task_names:
+        raise UserError(
+            f"--task must be one of {sorted(task_names)}. Received: {args.task!r}"
+        )
+    if args.length < 2:
+        raise UserError(f"--length must be at least 2. Received: {args.length}")
+    task = registry.get_task(args.task)
+    cells = _cells(args.cells)
+    trained = _trained_models(args.model) if args.model else {}
+    output = Path(args.output)
+    output.mkdir(parents=True, exist_ok=True)
+
+    def measure(cell: str, config, pieces, label: str) -> list[dict]:
+        data = task.load_data(
+            dataclasses.replace(
+                config, train_examples=args.batch_size, test_examples=args.batch_size
+            )
+        )
+        inputs = data.test_inputs[: args.batch_size]
+        targets = data.test_targets[: args.batch_size]
+        step_cell, step_inputs, loss_fn = task.probe(config, pieces, inputs, targets)
+        norms, loss = gradients_lib.hidden_state_gradient_norms(
+            step_cell, step_inputs, loss_fn
+        )
+        scale = 1.0
+        if args.clipnorm:
+            total = gradients_lib.parameter_gradient_norm(pieces.model, inputs, targets)
+            scale = min(1.0, args.clipnorm / total) if total > 0 else 1.0
+            print(
+                f"{cell} ({label}): parameter gradient norm {total:.4g}, "
+                f"clipped to {args.clipnorm} (scale {scale:.3g})"
+            )
+        print(
+            f"{cell} ({label}): loss {loss:.4f}, ||dL/dh_T|| {norms[-1]:.3e}, "
+            f"||dL/dh_1|| {norms[0]:.3e}, ratio h_1/h_T {norms[0] / norms[-1]:.3e}"
+        )
+        if cell == "rnn":
+            kernel = step_cell.recurrent_kernel
+            print(
+                f"{cell} ({label}): largest singular value of W_h "
+                f"{gradients_lib.largest_singular_value(kernel):.4f}"
+            )
+        return [
+            {"cell": cell, "t": t + 1, "grad_norm": norm * scale, "model": label}
+            for t, norm in enumerate(norms)
+        ]
+
+    rows = []
+    for cell in cells:
+        config = config_lib.apply_overrides(
+            task.PRESETS["default"],
+            {
+                "cell": cell,
+                "length": str(args.length),
+                "num_layers": "1",
+                "seed": str(args.seed),
+            },
+        )
+        keras.utils.set_random_seed(args.seed)
+        rows += measure(cell, config, task.build_model(config), "fresh")
+    for cell, folder in trained.items():
+        config = config_lib.from_json(task.Config, (folder / "config.json").read_text())
+        config = dataclasses.replace(config, length=args.length)
+        model = keras.saving.load_model(folder / "model.keras")
+        rows += measure(cell, config, task.from_saved(config, model), "trained")
+    with open(output / "gradient_norms.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=["cell", "t", "grad_norm", "model"])
+        writer.writeheader()
+        writer.writerows(rows)
+    plots.gradient_norms(
+        rows,
+        output / "gradient_norms.png",
+        title=f"||dL/dh_t||, {args.task}, T={args.length}",
+    )
+    print(f"Wrote {output / 'gradient_norms.csv'} and {output / 'gradient_norms.png'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     _quiet_tensorflow()
     parser = _build_parser()
@@ -296,6 +505,10 @@ def main(argv: list[str] | None = None) -> int:
             _command_evaluate(args)
         elif args.command == "predict":
             _command_predict(args)
+        elif args.command == "compare":
+            _command_compare(args)
+        elif args.command == "gradients":
+            _command_gradients(args)
     except UserError as error:
         print(f"keras-seq: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -99,3 +99,58 @@ def confusion_matrix(
     figure.savefig(output_png, dpi=110)
     plt.close(figure)
     return output_png
+
+
+def gradient_norms(rows: list[dict], output_png: Path, title: str = "") -> Path:
+    """||dL/dh_t|| against t on a log scale, one line per cell and model."""
+    figure, axis = plt.subplots(figsize=(7.5, 4.5))
+    series: dict[tuple[str, str], list[tuple[int, float]]] = {}
+    for row in rows:
+        series.setdefault((row["cell"], row["model"]), []).append(
+            (int(row["t"]), float(row["grad_norm"]))
+        )
+    colours = {"rnn": "tab:red", "gru": "tab:blue", "lstm": "tab:green"}
+    for (cell, model), points in series.items():
+        points.sort()
+        axis.semilogy(
+            [t for t, _ in points],
+            [max(norm, 1e-30) for _, norm in points],
+            label=f"{cell} ({model})",
+            color=colours.get(cell),
+            linestyle="-" if model == "trained" else "--",
+        )
+    axis.set_xlabel("time step t")
+    axis.set_ylabel("||dL/dh_t||")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend()
+    axis.set_title(title or "gradient norms through time")
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png
+
+
+def compare_curves(
+    histories: dict[str, Path],
+    output_png: Path,
+    metric: str = "val_loss",
+    title: str = "",
+) -> Path:
+    """The validation curve of every variant of a `keras-seq compare` run."""
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    for name, path in histories.items():
+        history = read_history(path)
+        if metric in history:
+            epochs = [epoch + 1 for epoch in history["epoch"]]
+            axis.plot(epochs, history[metric], marker="o", label=name)
+    axis.set_xlabel("epoch")
+    axis.set_ylabel(metric)
+    axis.set_yscale("log")
+    axis.grid(alpha=0.3, which="both")
+    axis.legend()
+    if title:
+        axis.set_title(title)
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png

@@ -63,7 +63,7 @@ class Config(TrainingConfig):
         "texts) or a char_generation corpus",
     )
     lexicon: str = option(
-        "none",
+        "vader",
         choices=("none", "vader"),
         help="add each word's valence rated by people (VADER's lexicon) as a "
         "fixed input feature",
@@ -90,10 +90,13 @@ PRESETS = {
         batch_size=8,
         pretrain_epochs=1,
         pretrain_vocabulary=50,
+        lexicon="none",
     ),
     "default": DEFAULT,
+    # From-scratch words only (no lexicon), with language-model pretraining:
+    # the setting comparable to Kim (2014)'s CNN-rand, 76.1% on MR.
     "paper": dataclasses.replace(
-        DEFAULT, pretrain="task", pretrain_epochs=10, epochs=10, num_layers=1
+        DEFAULT, lexicon="none", pretrain="task", pretrain_epochs=6, epochs=10
     ),
 }
 

@@ -1,0 +1,236 @@
+"""copy: the copy-memory task, a test of long memory.
+
+Ten symbols, then `length` steps of waiting, then a delimiter: the model must
+write the ten symbols back. The best answer without memory (blanks, then a
+uniform guess) has a cross-entropy of 10 ln 8 / (length + 20) nats per step;
+a model that remembers goes to zero.
+
+Reference:
+- [Arjovsky et al., 2016](https://arxiv.org/abs/1511.06464)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_seq import export as export_lib
+from keras_seq import training
+from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
+from keras_seq.data import synthetic
+from keras_seq.errors import UserError
+from keras_seq.layers import RNNStack
+
+DESCRIPTION = "copy memory: write back ten symbols after a long wait"
+DATA_SOURCES = ["generated"]
+PREDICT_OPTIONS = ()
+PRIMARY_METRIC = "test_cross_entropy"
+METRIC_LABELS = {"loss": "cross-entropy (nats per step)"}
+NUM_SYMBOLS = 8
+COPY_LENGTH = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(TrainingConfig):
+    data: str = option("generated", choices=("generated",), help="generated data")
+    length: int = option(100, minimum=1, help="waiting steps T (the delay)")
+    cell: str = option("gru", choices=CELLS, help="recurrent cell")
+    units: int = option(128, minimum=1, help="recurrent units")
+    num_layers: int = option(1, minimum=1, help="stacked recurrent layers")
+    residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
+    train_examples: int = option(40_000, minimum=1, help="training sequences")
+    test_examples: int = option(2_000, minimum=1, help="validation and test size")
+    epochs: int = option(8, minimum=1, help="number of epochs")
+    batch_size: int = option(64, minimum=1, help="sequences per batch")
+    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
+    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+
+
+DEFAULT = Config()
+PRESETS = {
+    "tiny": dataclasses.replace(
+        DEFAULT,
+        length=4,
+        units=4,
+        train_examples=64,
+        test_examples=16,
+        epochs=1,
+        batch_size=8,
+    ),
+    "default": DEFAULT,
+    "paper": dataclasses.replace(
+        DEFAULT, length=500, train_examples=100_000, epochs=20
+    ),
+}
+
+
+@dataclasses.dataclass
+class Data:
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset
+    test_inputs: np.ndarray
+    test_targets: np.ndarray
+
+
+@dataclasses.dataclass
+class Model:
+    model: keras.Model
+
+
+def load_data(config: Config) -> Data:
+    rng = np.random.default_rng(config.seed)
+
+    def make(count):
+        return synthetic.copy_memory(
+            count, config.length, rng, NUM_SYMBOLS, COPY_LENGTH
+        )
+
+    train, validation, test = (
+        make(config.train_examples),
+        make(config.test_examples),
+        make(config.test_examples),
+    )
+
+    def dataset(arrays, shuffle):
+        result = tf.data.Dataset.from_tensor_slices(arrays)
+        if shuffle:
+            result = result.shuffle(len(arrays[0]), seed=config.seed)
+        return result.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
+
+    return Data(
+        train=dataset(train, True),
+        validation=dataset(validation, False),
+        test=dataset(test, False),
+        test_inputs=test[0],
+        test_targets=test[1],
+    )
+
+
+def build_model(config: Config, data: Data | None = None) -> Model:
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    embedded = keras.layers.Embedding(NUM_SYMBOLS + 2, 16, name="embedding")(tokens)
+    sequence = RNNStack(
+        cell=config.cell,
+        units=config.units,
+        num_layers=config.num_layers,
+        residual=config.residual,
+        name="rnn_stack",
+    )(embedded)
+    logits = keras.layers.Dense(NUM_SYMBOLS + 1, name="logits")(sequence)
+    model = keras.Model(tokens, logits, name=f"copy_{config.cell}")
+    steps = training.steps_for(config.train_examples, config.batch_size)
+    model.compile(
+        optimizer=training.make_optimizer(config, steps),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    return Model(model=model)
+
+
+def from_saved(config: Config, model: keras.Model) -> Model:
+    return Model(model=model)
+
+
+def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
+    return training.fit(
+        pieces.model,
+        data.train,
+        data.validation,
+        config,
+        output_dir,
+        callbacks=list(callbacks),
+    )
+
+
+def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
+    logits = pieces.model.predict(data.test_inputs, verbose=0)
+    log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    targets = data.test_targets
+    nats = -np.take_along_axis(log_probabilities, targets[..., None], -1)[..., 0]
+    answers = logits[:, -COPY_LENGTH:].argmax(-1)
+    return {
+        "test_cross_entropy": float(nats.mean()),
+        "baseline_cross_entropy": synthetic.copy_memory_baseline(
+            config.length, NUM_SYMBOLS, COPY_LENGTH
+        ),
+        "copied_symbols_accuracy": float(np.mean(answers == targets[:, -COPY_LENGTH:])),
+    }
+
+
+def probe(config: Config, pieces: Model, inputs, targets):
+    """The first layer's cell, its inputs per step and the loss of its states."""
+    stack = pieces.model.get_layer("rnn_stack")
+    if stack.num_layers != 1:
+        raise UserError(
+            "Gradients through time are measured on one-layer models. "
+            f"Received: num_layers={stack.num_layers}"
+        )
+    head = pieces.model.get_layer("logits")
+    embedded = pieces.model.get_layer("embedding")(tf.convert_to_tensor(inputs))
+    targets = tf.convert_to_tensor(targets)
+
+    def loss_fn(hidden_states):
+        logits = head(tf.stack(hidden_states, axis=1))
+        return tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+        )
+
+    return stack.recurrent_layers[0].cell, embedded, loss_fn
+
+
+def show(config: Config, pieces: Model, data: Data) -> None:
+    logits = pieces.model.predict(data.test_inputs[:3], verbose=0)
+    for inputs, row in zip(data.test_inputs[:3], logits):
+        print(
+            f"symbols {inputs[:COPY_LENGTH].tolist()}  "
+            f"written back {row[-COPY_LENGTH:].argmax(-1).tolist()}"
+        )
+
+
+def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
+    archive = export_lib.new_archive()
+    archive.track(pieces.model)
+
+    def serve(tokens):
+        logits = pieces.model(tokens)
+        return {"symbols": tf.argmax(logits, axis=-1, output_type=tf.int32)}
+
+    archive.add_endpoint(
+        "serve",
+        serve,
+        input_signature=[tf.TensorSpec([None, None], tf.int32, name="tokens")],
+    )
+    return export_lib.write_atomically(archive, path)
+
+
+def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
+    """Copies the given symbols (digits 1-8), or three random sequences."""
+    settings = Path(saved_model).parent / "config.json"
+    length = json.loads(settings.read_text())["length"] if settings.is_file() else 100
+    if inputs:
+        sequences = []
+        for text in inputs:
+            if len(text) != COPY_LENGTH or not set(text) <= set("12345678"):
+                raise UserError(
+                    f"copy predict takes {COPY_LENGTH} digits from 1 to 8. "
+                    f"Received: {text!r}"
+                )
+            sequence = np.zeros(length + 2 * COPY_LENGTH, np.int32)
+            sequence[:COPY_LENGTH] = [int(digit) for digit in text]
+            sequence[length + COPY_LENGTH - 1] = NUM_SYMBOLS + 1
+            sequences.append(sequence)
+        sequences = np.stack(sequences)
+    else:
+        sequences, _ = synthetic.copy_memory(3, length, np.random.default_rng())
+    loaded = tf.saved_model.load(str(saved_model))
+    answers = loaded.serve(tokens=tf.constant(sequences))["symbols"].numpy()
+    for sequence, answer in zip(sequences, answers):
+        given = "".join(str(s) for s in sequence[:COPY_LENGTH])
+        written = "".join(str(s) for s in answer[-COPY_LENGTH:])
+        print(f"given {given}  written back {written}")

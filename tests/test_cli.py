@@ -5,7 +5,9 @@ from tests.conftest import keras_seq_command
 def test_list_shows_every_task_with_data_and_presets(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "char_generation" in out and "data: shakespeare" in out
+    for task in ("char_generation", "text_classification", "adding", "copy"):
+        assert task in out
+    assert "data: shakespeare" in out
     assert "presets: tiny, default, paper" in out
 
 

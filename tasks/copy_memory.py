@@ -22,7 +22,7 @@ import tensorflow as tf
 from keras_seq import export as export_lib
 from keras_seq import training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
-from keras_seq.data import synthetic
+from keras_seq.data import pipelines, synthetic
 from keras_seq.errors import UserError
 from keras_seq.layers import RNNStack
 
@@ -97,16 +97,10 @@ def load_data(config: Config) -> Data:
         make(config.test_examples),
     )
 
-    def dataset(arrays, shuffle):
-        result = tf.data.Dataset.from_tensor_slices(arrays)
-        if shuffle:
-            result = result.shuffle(len(arrays[0]), seed=config.seed)
-        return result.batch(config.batch_size).prefetch(tf.data.AUTOTUNE)
-
     return Data(
-        train=dataset(train, True),
-        validation=dataset(validation, False),
-        test=dataset(test, False),
+        train=pipelines.array_batches(train, config.batch_size, config.seed),
+        validation=pipelines.array_batches(validation, config.batch_size),
+        test=pipelines.array_batches(test, config.batch_size),
         test_inputs=test[0],
         test_targets=test[1],
     )

@@ -28,7 +28,7 @@ from keras_seq import export as export_lib
 from keras_seq import metrics as metrics_lib
 from keras_seq import plots, training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
-from keras_seq.data import corpora, labelled
+from keras_seq.data import corpora, labelled, pipelines
 from keras_seq.data.vocabulary import OOV_ID, PAD_ID
 from keras_seq.errors import UserError
 from keras_seq.layers import AttentionPooling, RNNStack
@@ -151,12 +151,11 @@ def _vectorizer(config: Config, vocabulary: list[str] | None = None):
 
 
 def _dataset(texts, label_ids, batch_size, shuffle_seed=None) -> tf.data.Dataset:
-    dataset = tf.data.Dataset.from_tensor_slices(
-        (tf.constant(texts, tf.string), tf.constant(label_ids, tf.int32))
+    return pipelines.array_batches(
+        (tf.constant(texts, tf.string), tf.constant(label_ids, tf.int32)),
+        batch_size,
+        shuffle_seed,
     )
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(texts), seed=shuffle_seed)
-    return dataset.batch(batch_size).prefetch(AUTOTUNE)
 
 
 def load_data(config: Config) -> Data:

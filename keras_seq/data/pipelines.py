@@ -61,3 +61,13 @@ def consecutive_windows(
         .cache()
         .prefetch(AUTOTUNE)
     )
+
+
+def array_batches(
+    arrays, batch_size: int, shuffle_seed: int | None = None
+) -> tf.data.Dataset:
+    """Batches of in-memory examples, reshuffled every epoch when seeded."""
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle_seed is not None:
+        dataset = dataset.shuffle(len(arrays[0]), seed=shuffle_seed)
+    return dataset.batch(batch_size).prefetch(AUTOTUNE)

@@ -150,3 +150,43 @@ def test_time_budget_stops_training():
         callbacks=[budget],
     )
     assert len(history.history["loss"]) == 1 and budget.steps == 1
+
+
+@pytest.mark.slow
+def test_multi_worker_strategy_with_one_worker(tmp_path):
+    import json
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        port = probe.getsockname()[1]
+    cluster = {
+        "cluster": {"worker": [f"localhost:{port}"]},
+        "task": {"type": "worker", "index": 0},
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "keras_seq",
+            "run",
+            "adding",
+            "--preset",
+            "tiny",
+            "--strategy",
+            "multi_worker",
+            "--output",
+            str(tmp_path / "run"),
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_CONFIG": json.dumps(cluster),
+        },
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "run" / "saved_model" / "saved_model.pb").is_file()

@@ -1,4 +1,4 @@
-"""In-graph decoding loops: sampling with temperature and top-k, greedy.
+"""In-graph decoding loops: sampling with temperature and top-k, greedy, beam.
 
 Every loop is a `tf.while_loop`, so it runs inside a SavedModel endpoint with
 no Python around it. A decoder is given as a step function
@@ -137,3 +137,141 @@ def greedy_decode(
     )
     tokens = tf.transpose(drawn.stack())
     return tf.reshape(tokens, [batch_size, -1]), lengths
+
+
+def _tile_beams(tensor: tf.Tensor, beam_width: int) -> tf.Tensor:
+    """[batch, ...] to [batch * beam_width, ...], each row repeated in place."""
+    return tf.repeat(tensor, beam_width, axis=0)
+
+
+def length_normalizer(lengths: tf.Tensor, length_penalty: float) -> tf.Tensor:
+    """Wu et al. (2016)'s ((5 + length) / 6) ** alpha; alpha = 0 leaves scores."""
+    lengths = tf.cast(lengths, tf.float32)
+    return tf.pow((5.0 + lengths) / 6.0, length_penalty)
+
+
+def beam_search(
+    step_fn: StepFn,
+    start_tokens: tf.Tensor,
+    initial_state: Any,
+    beam_width: int,
+    max_length,
+    end_token: int,
+    length_penalty: float = 0.0,
+) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+    """Keeps the `beam_width` most likely sequences at every step.
+
+    At every step each beam is extended by every token, and the `beam_width`
+    best extensions by total log-probability (divided by
+    `length_normalizer(length, length_penalty)`) are kept. A finished beam
+    (one that produced `end_token`) keeps its score and only grows by end
+    tokens. The loop stops when every beam has finished or after
+    `max_length` steps.
+
+    Reference:
+    - [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (length penalty)
+
+    Args:
+        step_fn: the decoder step (see the module docstring).
+        start_tokens: int32 `[batch]`, the first input.
+        initial_state: the decoder state, first dimension `batch`; it is
+            repeated for every beam.
+        beam_width: int, the number of beams kept.
+        max_length: int or int32 scalar tensor, the most steps.
+        end_token: int, the id that ends a sequence.
+        length_penalty: float alpha; 0 ranks by total log-probability.
+
+    Returns:
+        `(tokens, scores, lengths)`: int32 `[batch, beam_width, steps]`, best
+        beam first (after the end token, end tokens); float32
+        `[batch, beam_width]`, the normalised log-probabilities; int32
+        `[batch, beam_width]`, the tokens before the end token.
+    """
+    if beam_width < 1:
+        raise ValueError(f"`beam_width` must be at least 1. Received: {beam_width}")
+    max_length = tf.convert_to_tensor(max_length, dtype=tf.int32)
+    batch_size = tf.shape(start_tokens)[0]
+    state = tf.nest.map_structure(
+        lambda tensor: _tile_beams(tensor, beam_width), initial_state
+    )
+    tokens = _tile_beams(tf.cast(start_tokens, tf.int32), beam_width)
+    # Only the first beam is alive at the start, so that the first step
+    # expands one beam into `beam_width` different ones.
+    scores = tf.tile(
+        tf.concat([[0.0], tf.fill([beam_width - 1], -1e9)], axis=0)[tf.newaxis],
+        [batch_size, 1],
+    )
+    finished = tf.zeros([batch_size, beam_width], tf.bool)
+    lengths = tf.zeros([batch_size, beam_width], tf.int32)
+    sequences = tf.zeros([batch_size, beam_width, 0], tf.int32)
+    beam_offsets = (tf.range(batch_size) * beam_width)[:, tf.newaxis]
+
+    def condition(step, tokens, state, scores, finished, lengths, sequences):
+        return tf.logical_and(
+            step < max_length, tf.logical_not(tf.reduce_all(finished))
+        )
+
+    def body(step, tokens, state, scores, finished, lengths, sequences):
+        logits, state = step_fn(tokens, state)
+        vocabulary_size = tf.shape(logits)[-1]
+        log_probabilities = tf.reshape(
+            tf.nn.log_softmax(tf.cast(logits, tf.float32)),
+            [batch_size, beam_width, vocabulary_size],
+        )
+        # A finished beam continues only with the end token, at no cost.
+        only_end = tf.where(tf.one_hot(end_token, vocabulary_size) > 0, 0.0, -1e9)[
+            tf.newaxis, tf.newaxis
+        ]
+        log_probabilities = tf.where(
+            finished[..., tf.newaxis], only_end, log_probabilities
+        )
+        totals = scores[..., tf.newaxis] + log_probabilities
+        new_lengths = lengths + tf.cast(~finished, tf.int32)
+        ranked = totals / length_normalizer(new_lengths, length_penalty)[..., None]
+        _, best = tf.math.top_k(tf.reshape(ranked, [batch_size, -1]), k=beam_width)
+        parents = best // vocabulary_size
+        next_tokens = best % vocabulary_size
+        scores = tf.gather(tf.reshape(totals, [batch_size, -1]), best, batch_dims=1)
+        was_finished = tf.gather(finished, parents, batch_dims=1)
+        lengths = tf.gather(lengths, parents, batch_dims=1) + tf.cast(
+            ~was_finished & (next_tokens != end_token), tf.int32
+        )
+        finished = was_finished | (next_tokens == end_token)
+        sequences = tf.concat(
+            [
+                tf.gather(sequences, parents, batch_dims=1),
+                next_tokens[..., tf.newaxis],
+            ],
+            axis=-1,
+        )
+        rows = tf.reshape(parents + beam_offsets, [-1])
+        state = tf.nest.map_structure(lambda tensor: tf.gather(tensor, rows), state)
+        tokens = tf.reshape(next_tokens, [-1])
+        return step + 1, tokens, state, scores, finished, lengths, sequences
+
+    _, _, _, scores, finished, lengths, sequences = tf.while_loop(
+        condition,
+        body,
+        (tf.constant(0), tokens, state, scores, finished, lengths, sequences),
+        shape_invariants=(
+            tf.TensorShape([]),
+            tf.TensorShape([None]),
+            tf.nest.map_structure(
+                lambda tensor: tf.TensorShape([None]).concatenate(tensor.shape[1:]),
+                state,
+            ),
+            tf.TensorShape([None, beam_width]),
+            tf.TensorShape([None, beam_width]),
+            tf.TensorShape([None, beam_width]),
+            tf.TensorShape([None, beam_width, None]),
+        ),
+    )
+    normalised = scores / length_normalizer(
+        lengths + tf.cast(finished, tf.int32), length_penalty
+    )
+    order = tf.argsort(normalised, axis=-1, direction="DESCENDING")
+    return (
+        tf.gather(sequences, order, batch_dims=1),
+        tf.gather(normalised, order, batch_dims=1),
+        tf.gather(lengths, order, batch_dims=1),
+    )

@@ -91,3 +91,65 @@ def test_greedy_decode_stops_at_the_end_token():
     )
     np.testing.assert_array_equal(tokens, [[1, 2]])
     np.testing.assert_array_equal(lengths, [2])
+
+
+# Vocabulary: 0 = end, 1 = A, 2 = B, 3 = start. Greedy takes A (0.6), then
+# A again (0.4): P(A A) = 0.24. A beam of 2 also keeps B (0.4), whose end
+# token is likely (0.9): P(B end) = 0.36, the better sequence.
+NEXT = {
+    0: [1.0, 0.0, 0.0, 0.0],
+    1: [0.3, 0.4, 0.3, 0.0],
+    2: [0.9, 0.05, 0.05, 0.0],
+    3: [0.0, 0.6, 0.4, 0.0],
+}
+TOY_LOG_PROBABILITIES = np.log(np.maximum([NEXT[t] for t in range(4)], 1e-12))
+
+
+def _toy_step(tokens, state):
+    return tf.gather(tf.constant(TOY_LOG_PROBABILITIES, tf.float32), tokens), state
+
+
+def test_beam_search_by_hand():
+    start = tf.constant([3])
+    greedy, _ = decoding.greedy_decode(_toy_step, start, tf.zeros([1]), 2, 0)
+    np.testing.assert_array_equal(greedy, [[1, 1]])
+    tokens, scores, lengths = decoding.beam_search(
+        _toy_step, start, tf.zeros([1]), beam_width=2, max_length=2, end_token=0
+    )
+    np.testing.assert_array_equal(tokens, [[[2, 0], [1, 1]]])
+    np.testing.assert_allclose(scores, [[np.log(0.36), np.log(0.24)]], rtol=1e-5)
+    np.testing.assert_array_equal(lengths, [[1, 2]])
+
+
+def test_beam_of_width_1_is_greedy():
+    rng = np.random.default_rng(0)
+    table = tf.constant(rng.normal(size=(6, 6)) * 2.0, tf.float32)
+
+    def step_fn(tokens, state):
+        # Logits depend on the last token and on the step count in the state.
+        return tf.gather(table, (tokens + state) % 6), state + 1
+
+    start = tf.constant([0, 1, 2, 5])
+    state = tf.constant([0, 3, 1, 2])
+    greedy, greedy_lengths = decoding.greedy_decode(step_fn, start, state, 7, 4)
+    tokens, _, lengths = decoding.beam_search(step_fn, start, state, 1, 7, 4)
+    np.testing.assert_array_equal(tokens[:, 0], greedy)
+    np.testing.assert_array_equal(lengths[:, 0], greedy_lengths)
+
+
+def test_beam_search_runs_in_a_tf_function_with_nested_state():
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.int32)])
+    def decode(start):
+        state = {"h": tf.zeros([tf.shape(start)[0], 3]), "step": tf.zeros_like(start)}
+
+        def step_fn(tokens, state):
+            state = {"h": state["h"] + 1.0, "step": state["step"] + 1}
+            logits, _ = _toy_step(tokens, None)
+            return logits, state
+
+        return decoding.beam_search(step_fn, start, state, 3, 5, 0, length_penalty=0.6)
+
+    tokens, scores, lengths = decode(tf.constant([3, 3]))
+    assert tokens.shape[:2] == (2, 3)
+    assert np.all(np.diff(scores.numpy(), axis=-1) <= 1e-6)
+    np.testing.assert_array_equal(tokens[0, 0, :2], [2, 0])

@@ -154,3 +154,24 @@ def compare_curves(
     figure.savefig(output_png, dpi=110)
     plt.close(figure)
     return output_png
+
+
+def attention_heatmap(
+    weights, source_words: list[str], target_words: list[str], output_png: Path
+) -> Path:
+    """Attention weights as a heatmap: source words across, target words down."""
+    import numpy as np
+
+    weights = np.asarray(weights)[: len(target_words), : len(source_words)]
+    figure, axis = plt.subplots(
+        figsize=(1.2 + 0.55 * len(source_words), 1.0 + 0.45 * len(target_words))
+    )
+    axis.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    axis.set_xticks(range(len(source_words)), source_words, rotation=60, ha="right")
+    axis.set_yticks(range(len(target_words)), target_words)
+    axis.set_xlabel("source")
+    axis.set_ylabel("translation")
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png

@@ -1,0 +1,515 @@
+"""translation: sequence to sequence with attention, greedy and beam search.
+
+An encoder (a bidirectional `rnn_stack`) reads the source sentence; a
+decoder (an `rnn_stack` started from the encoder's final states) writes the
+target one word at a time, trained with teacher forcing. With
+`--set attention=dot|additive`, every decoder step also reads a weighted
+average of the encoder's states (Luong et al. 2015; Bahdanau et al. 2014):
+the decoder output and that context go through a tanh layer before the
+softmax. Decoding is greedy or beam search from `keras_seq.decoding`, as
+in-graph loops that the `translate` endpoint runs inside the SavedModel.
+
+References:
+- [Sutskever et al., 2014](https://arxiv.org/abs/1409.3215)
+- [Bahdanau et al., 2014](https://arxiv.org/abs/1409.0473)
+- [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import random
+import warnings
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from keras_seq import decoding, training
+from keras_seq import export as export_lib
+from keras_seq.config import CELLS, TrainingConfig, option
+from keras_seq.data import parallel
+from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
+from keras_seq.errors import UserError
+from keras_seq.layers import AdditiveAttention, DotAttention, RNNStack
+
+DESCRIPTION = "sequence-to-sequence translation with attention and beam search"
+DATA_SOURCES = parallel.source_names()
+PREDICT_OPTIONS = ("plot_attention",)
+METRIC_LABELS = {"loss": "cross-entropy (nats per word)"}
+
+# The encoder's output carries its padding mask into the step model, which
+# takes the source ids and masks with them itself.
+warnings.filterwarnings("ignore", message="Layer 'step' .* mask", category=UserWarning)
+
+START, END = "<s>", "</s>"
+START_ID, END_ID = FIRST_SYMBOL_ID, FIRST_SYMBOL_ID + 1
+# Punctuation becomes words of its own; apostrophes stay inside words.
+PUNCTUATION = r'([.,!?;:"()\[\]“”„«»…/])'
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(TrainingConfig):
+    data: str = option("ding_de_en", help="data: " + ", ".join(DATA_SOURCES))
+    direction: str = option(
+        "forward",
+        choices=("forward", "reverse"),
+        help="forward: first column to second (de to en); reverse: the other way",
+    )
+    attention: str = option(
+        "additive", choices=("none", "dot", "additive"), help="attention kind"
+    )
+    cell: str = option("gru", choices=CELLS, help="recurrent cell")
+    units: int = option(128, minimum=1, help="encoder units per direction")
+    num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
+    embedding_dim: int = option(128, minimum=1, help="word embedding width")
+    dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
+    max_vocabulary: int = option(8000, minimum=4, help="words per language")
+    max_tokens: int = option(30, minimum=2, help="longest sentence kept (words)")
+    beam_width: int = option(4, minimum=1, help="beam search width")
+    length_penalty: float = option(0.6, minimum=0.0, help="beam length penalty")
+    epochs: int = option(10, minimum=1, help="number of epochs")
+    batch_size: int = option(128, minimum=1, help="sentence pairs per batch")
+    learning_rate: float = option(3e-3, minimum=0.0, help="Adam's learning rate")
+    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+
+
+DEFAULT = Config()
+PRESETS = {
+    "tiny": dataclasses.replace(
+        DEFAULT,
+        units=8,
+        embedding_dim=8,
+        epochs=2,
+        batch_size=8,
+        beam_width=2,
+        max_vocabulary=200,
+    ),
+    "default": DEFAULT,
+    # Luong et al. (2015): 4 layers of 1000 LSTM units; here 2 of 512.
+    "paper": dataclasses.replace(
+        DEFAULT, cell="lstm", units=256, num_layers=2, embedding_dim=256, epochs=30
+    ),
+}
+
+
+def tokenize(texts: tf.Tensor) -> tf.RaggedTensor:
+    """Lower-cased words and punctuation marks of every text (ragged)."""
+    lowered = tf.strings.lower(texts, encoding="utf-8")
+    spaced = tf.strings.regex_replace(lowered, PUNCTUATION, r" \1 ")
+    return tf.strings.split(spaced)
+
+
+def detokenize(words: tf.Tensor) -> tf.Tensor:
+    """Joins words [B, T] (empty strings skipped) back into sentences."""
+    joined = tf.strings.reduce_join(words, axis=-1, separator=" ")
+    joined = tf.strings.regex_replace(joined, " +", " ")
+    joined = tf.strings.regex_replace(joined, r" ([.,!?;:)\]…])", r"\1")
+    return tf.strings.strip(joined)
+
+
+@dataclasses.dataclass
+class Data:
+    train: tf.data.Dataset
+    validation: tf.data.Dataset
+    test: tf.data.Dataset | None
+    source_vocabulary: Vocabulary
+    target_vocabulary: Vocabulary
+    test_pairs: list[tuple[str, str]]
+    train_size: int
+
+
+@dataclasses.dataclass
+class Model:
+    """The training model and the inference pieces built from its layers:
+    `encoder` (source ids to encoder states) and `step` (one decoder step)."""
+
+    model: keras.Model
+    encoder: keras.Model
+    step: keras.Model
+
+
+def _vocabulary(texts: list[str], config: Config) -> Vocabulary:
+    counts: collections.Counter = collections.Counter()
+    for batch in tf.data.Dataset.from_tensor_slices(texts).batch(1024):
+        for row in tokenize(batch).to_list():
+            counts.update(word.decode() for word in row)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    words = [word for word, _ in ranked[: config.max_vocabulary - 4]]
+    return Vocabulary([START, END, *words])
+
+
+def _encode(vocabulary: Vocabulary, texts: tf.Tensor, max_tokens: int):
+    table = export_lib.string_to_id_table(vocabulary.symbols)
+    words = tokenize(texts)[:, :max_tokens]
+    return tf.cast(table.lookup(words), tf.int32)
+
+
+def load_data(config: Config) -> Data:
+    pairs = parallel.load_pairs(config.data)
+    if config.direction == "reverse":
+        pairs = [(target, source) for source, target in pairs]
+    order = list(range(len(pairs)))
+    random.Random(config.seed).shuffle(order)
+    test_size = max(1, len(pairs) // 10)
+    test = [pairs[i] for i in order[:test_size]]
+    validation = [pairs[i] for i in order[test_size : 2 * test_size]]
+    train = [pairs[i] for i in order[2 * test_size :]]
+    source_vocabulary = _vocabulary([s for s, _ in train], config)
+    target_vocabulary = _vocabulary([t for _, t in train], config)
+    source_table = export_lib.string_to_id_table(source_vocabulary.symbols)
+    target_table = export_lib.string_to_id_table(target_vocabulary.symbols)
+
+    def to_ids(source, target):
+        source_ids = tf.cast(
+            source_table.lookup(tokenize(source)[:, : config.max_tokens]), tf.int32
+        )
+        target_ids = tf.cast(
+            target_table.lookup(tokenize(target)[:, : config.max_tokens]), tf.int32
+        )
+        rows = target_ids.nrows()
+        starts = tf.fill([rows, 1], START_ID)
+        ends = tf.fill([rows, 1], END_ID)
+        target_in = tf.concat([starts, target_ids], axis=1)
+        target_out = tf.concat([target_ids, ends], axis=1)
+        return (
+            {
+                "source": source_ids.to_tensor(PAD_ID),
+                "target_in": target_in.to_tensor(PAD_ID),
+            },
+            target_out.to_tensor(PAD_ID),
+        )
+
+    def dataset(part, shuffle):
+        result = tf.data.Dataset.from_tensor_slices(
+            ([s for s, _ in part], [t for _, t in part])
+        )
+        if shuffle:
+            result = result.shuffle(len(part), seed=config.seed)
+        return (
+            result.batch(config.batch_size)
+            .map(to_ids, num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(tf.data.AUTOTUNE)
+        )
+
+    return Data(
+        train=dataset(train, True),
+        validation=dataset(validation, False),
+        test=dataset(test, False),
+        source_vocabulary=source_vocabulary,
+        target_vocabulary=target_vocabulary,
+        test_pairs=test,
+        train_size=len(train),
+    )
+
+
+def _attention_layer(config: Config):
+    if config.attention == "dot":
+        # Luong's "general" score: the decoder and encoder widths may differ.
+        return DotAttention(score="general", name="attention")
+    return AdditiveAttention(units=2 * config.units, name="attention")
+
+
+def _decoder_output(config, model_layers, decoder_sequence, encoder_sequence, mask):
+    """The attentional hidden state (or the decoder output) and the weights."""
+    if config.attention == "none":
+        return decoder_sequence, None
+    context, weights = model_layers("attention")(
+        [decoder_sequence, encoder_sequence],
+        mask=[None, mask],
+        return_attention_scores=True,
+    )
+    combined = model_layers("combine")([decoder_sequence, context])
+    return model_layers("attentional")(combined), weights
+
+
+def build_model(config: Config, data: Data) -> Model:
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
+    layers = {
+        "source_embedding": keras.layers.Embedding(
+            data.source_vocabulary.size,
+            config.embedding_dim,
+            mask_zero=True,
+            name="source_embedding",
+        ),
+        "target_embedding": keras.layers.Embedding(
+            data.target_vocabulary.size,
+            config.embedding_dim,
+            mask_zero=True,
+            name="target_embedding",
+        ),
+        "encoder": RNNStack(
+            cell=config.cell,
+            units=config.units,
+            num_layers=config.num_layers,
+            bidirectional=True,
+            dropout=config.dropout,
+            return_state=True,
+            name="encoder",
+        ),
+        # The encoder's states are forward and backward concatenated, so the
+        # decoder has twice the units and starts from them.
+        "decoder": RNNStack(
+            cell=config.cell,
+            units=2 * config.units,
+            num_layers=config.num_layers,
+            dropout=config.dropout,
+            return_state=True,
+            name="decoder",
+        ),
+        "logits": keras.layers.Dense(data.target_vocabulary.size, name="logits"),
+    }
+    if config.attention != "none":
+        layers["attention"] = _attention_layer(config)
+        layers["combine"] = keras.layers.Concatenate(name="combine")
+        layers["attentional"] = keras.layers.Dense(
+            2 * config.units, activation="tanh", name="attentional"
+        )
+    source_mask = keras.ops.not_equal(source, PAD_ID)
+    encoder_sequence, *states = layers["encoder"](layers["source_embedding"](source))
+    decoder_sequence, *_ = layers["decoder"](
+        layers["target_embedding"](target_in), initial_state=states
+    )
+    hidden, _ = _decoder_output(
+        config, layers.__getitem__, decoder_sequence, encoder_sequence, source_mask
+    )
+    logits = layers["logits"](hidden)
+    model = keras.Model([source, target_in], logits, name="translator")
+    steps = training.steps_for(data.train_size, config.batch_size)
+    model.compile(
+        optimizer=training.make_optimizer(config, steps),
+        loss=keras.losses.SparseCategoricalCrossentropy(
+            from_logits=True, ignore_class=PAD_ID
+        ),
+    )
+    return _pieces(config, model)
+
+
+def _pieces(config: Config, model: keras.Model) -> Model:
+    """The encoder and one decoder step, from the layers of `model`."""
+    source = keras.Input(shape=(None,), dtype="int32", name="source")
+    encoder_sequence, *states = model.get_layer("encoder")(
+        model.get_layer("source_embedding")(source)
+    )
+    encoder = keras.Model(source, [encoder_sequence, *states], name="encoder")
+
+    token = keras.Input(shape=(1,), dtype="int32", name="token")
+    step_source = keras.Input(shape=(None,), dtype="int32", name="step_source")
+    step_encoder = keras.Input(shape=(None, 2 * config.units), name="encoder_sequence")
+    decoder = model.get_layer("decoder")
+    state_inputs = [
+        keras.Input(shape=(width,), name=f"state_{index}")
+        for index, width in enumerate(decoder.state_size)
+    ]
+    decoder_sequence, *new_states = decoder(
+        model.get_layer("target_embedding")(token), initial_state=state_inputs
+    )
+    hidden, weights = _decoder_output(
+        config,
+        model.get_layer,
+        decoder_sequence,
+        step_encoder,
+        keras.ops.not_equal(step_source, PAD_ID),
+    )
+    if weights is None:
+        weights = keras.ops.zeros_like(
+            keras.ops.cast(step_source[:, None, :], "float32")
+        )
+    logits = model.get_layer("logits")(hidden)
+    step = keras.Model(
+        [token, step_source, step_encoder, *state_inputs],
+        [logits, weights, *new_states],
+        name="step",
+    )
+    return Model(model=model, encoder=encoder, step=step)
+
+
+def from_saved(config: Config, model: keras.Model) -> Model:
+    return _pieces(config, model)
+
+
+def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
+    return training.fit(
+        pieces.model,
+        data.train,
+        data.validation,
+        config,
+        output_dir,
+        callbacks=list(callbacks),
+    )
+
+
+class _Translator(tf.Module):
+    """Strings in, strings out: shared by evaluate, show and the export."""
+
+    def __init__(self, config: Config, pieces: Model, data: Data):
+        super().__init__()
+        self.config = config
+        self.pieces = pieces
+        self.source_table = export_lib.string_to_id_table(
+            data.source_vocabulary.symbols
+        )
+        self.target_symbols = data.target_vocabulary.symbols
+        self.target_table = export_lib.string_to_id_table(self.target_symbols)
+
+    def source_ids(self, texts):
+        words = tokenize(texts)[:, : self.config.max_tokens]
+        ids = tf.cast(self.source_table.lookup(words), tf.int32)
+        # An empty text still gets one (padding) step, so every row decodes.
+        return tf.pad(ids.to_tensor(PAD_ID), [[0, 0], [0, 1]])
+
+    def _start(self, texts):
+        source = self.source_ids(texts)
+        encoder_sequence, *states = self.pieces.encoder(source)
+        state = {"rnn": states, "source": source, "encoder": encoder_sequence}
+
+        def step_fn(tokens, state):
+            logits, _, *rnn = self.pieces.step(
+                [tokens[:, None], state["source"], state["encoder"], *state["rnn"]]
+            )
+            return logits[:, 0], {**state, "rnn": rnn}
+
+        source_length = tf.reduce_sum(tf.cast(source != PAD_ID, tf.int32), axis=1)
+        max_length = 2 * tf.reduce_max(source_length) + 10
+        start = tf.fill([tf.shape(source)[0]], START_ID)
+        return step_fn, start, state, max_length
+
+    def _words(self, tokens, lengths):
+        keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
+        words = export_lib.id_to_string(self.target_symbols, tokens)
+        return detokenize(tf.where(keep, words, ""))
+
+    def greedy(self, texts):
+        step_fn, start, state, max_length = self._start(texts)
+        tokens, lengths = decoding.greedy_decode(
+            step_fn, start, state, max_length, END_ID
+        )
+        return {"translation": self._words(tokens, lengths)}
+
+    def beam(self, texts):
+        step_fn, start, state, max_length = self._start(texts)
+        tokens, _, lengths = decoding.beam_search(
+            step_fn,
+            start,
+            state,
+            self.config.beam_width,
+            max_length,
+            END_ID,
+            self.config.length_penalty,
+        )
+        return {"translation": self._words(tokens[:, 0], lengths[:, 0])}
+
+    def attention(self, source, translation):
+        """Attention weights while the decoder reads `translation` (forced)."""
+        source_ids = self.source_ids(source)
+        words = tokenize(translation)[:, : 2 * self.config.max_tokens]
+        target = tf.cast(self.target_table.lookup(words), tf.int32).to_tensor(PAD_ID)
+        encoder_sequence, *states = self.pieces.encoder(source_ids)
+        inputs = tf.concat([tf.fill([tf.shape(target)[0], 1], START_ID), target], 1)
+        steps = tf.shape(inputs)[1]
+
+        def body(t, states, weights):
+            _, step_weights, *states = self.pieces.step(
+                [inputs[:, t : t + 1], source_ids, encoder_sequence, *states]
+            )
+            return t + 1, states, weights.write(t, step_weights[:, 0])
+
+        _, _, weights = tf.while_loop(
+            lambda t, *_: t < steps,
+            body,
+            (tf.constant(0), states, tf.TensorArray(tf.float32, size=steps)),
+        )
+        return {
+            "weights": tf.transpose(weights.stack(), [1, 0, 2]),
+            "source_words": tokenize(source)[:, : self.config.max_tokens].to_tensor(""),
+            "target_words": tf.concat(
+                [words.to_tensor(""), tf.fill([tf.shape(target)[0], 1], END)], 1
+            ),
+        }
+
+
+def _bleu(hypotheses: list[str], references: list[str]) -> float:
+    import sacrebleu
+
+    # The vocabulary is lower-cased, so BLEU is computed case-insensitively.
+    return float(sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score)
+
+
+def _translate_all(function, texts: list[str], batch_size: int = 128) -> list[str]:
+    results = []
+    compiled = tf.function(function)
+    for start in range(0, len(texts), batch_size):
+        batch = tf.constant(texts[start : start + batch_size])
+        results += [text.decode() for text in compiled(batch)["translation"].numpy()]
+    return results
+
+
+def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
+    translator = _Translator(config, pieces, data)
+    sources = [source for source, _ in data.test_pairs]
+    references = [target for _, target in data.test_pairs]
+    loss = float(pieces.model.evaluate(data.test, verbose=0))
+    greedy = _translate_all(translator.greedy, sources)
+    beam = _translate_all(translator.beam, sources)
+    return {
+        "test_loss": loss,
+        "bleu_greedy": _bleu(greedy, references),
+        "bleu_beam": _bleu(beam, references),
+        "test_pairs": len(sources),
+    }
+
+
+def show(config: Config, pieces: Model, data: Data) -> None:
+    translator = _Translator(config, pieces, data)
+    sources = [source for source, _ in data.test_pairs[:5]]
+    outputs = translator.beam(tf.constant(sources))["translation"].numpy()
+    for (source, reference), output in zip(data.test_pairs[:5], outputs):
+        print(f"{source}\n  reference: {reference}\n  beam:      {output.decode()}")
+
+
+def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
+    translator = _Translator(config, pieces, data)
+    archive = export_lib.new_archive()
+    archive.track(pieces.encoder)
+    archive.track(pieces.step)
+    archive.track(translator.source_table)
+    archive.track(translator.target_table)
+    archive.add_endpoint(
+        "translate",
+        lambda source: translator.beam(source),
+        input_signature=[tf.TensorSpec([None], tf.string, name="source")],
+    )
+    archive.add_endpoint(
+        "attention",
+        translator.attention,
+        input_signature=[
+            tf.TensorSpec([None], tf.string, name="source"),
+            tf.TensorSpec([None], tf.string, name="translation"),
+        ],
+    )
+    return export_lib.write_atomically(archive, path)
+
+
+def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
+    """Prints the translation of every input; can plot the attention."""
+    if not inputs:
+        raise UserError("translation predict needs at least one sentence")
+    loaded = tf.saved_model.load(str(saved_model))
+    translations = loaded.translate(source=tf.constant(inputs))["translation"]
+    for source, translation in zip(inputs, translations.numpy()):
+        print(f"{source} -> {translation.decode()}")
+    if options.get("plot_attention"):
+        from keras_seq import plots
+
+        result = loaded.attention(
+            source=tf.constant(inputs[:1]), translation=translations[:1]
+        )
+        plots.attention_heatmap(
+            result["weights"].numpy()[0],
+            [w.decode() for w in result["source_words"].numpy()[0] if w],
+            [w.decode() for w in result["target_words"].numpy()[0] if w],
+            Path(options["plot_attention"]),
+        )
+        print(f"Wrote {options['plot_attention']}")

@@ -1,0 +1,142 @@
+"""translation end to end at the tiny preset."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_seq import cli
+from keras_seq.config import apply_overrides
+from tasks import translation
+from tests.conftest import run_python
+
+PAIRS = [
+    ("Ich habe Hunger.", "I am hungry."),
+    ("Ich habe Durst.", "I am thirsty."),
+    ("Du hast Hunger.", "You are hungry."),
+    ("Wir haben Zeit.", "We have time."),
+    ("Das Haus ist alt.", "The house is old."),
+    ("Das Auto ist neu.", "The car is new."),
+]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    path = tmp_path_factory.mktemp("translation") / "pairs.tsv"
+    path.write_text("".join(f"{de}\t{en}\n" for de, en in PAIRS * 10))
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_run(corpus, tmp_path_factory):
+    output = tmp_path_factory.mktemp("run") / "run"
+    assert (
+        cli.main(
+            [
+                "run",
+                "translation",
+                "--preset",
+                "tiny",
+                "--output",
+                str(output),
+                "--set",
+                f"data=file:{corpus}",
+                "--set",
+                "epochs=3",
+            ]
+        )
+        == 0
+    )
+    return output
+
+
+def test_tokenize_and_detokenize():
+    words = translation.tokenize(tf.constant(["Ich bin's, Ärger!", ""]))
+    assert words.to_list() == [[b"ich", b"bin's", b",", "ärger".encode(), b"!"], []]
+    joined = translation.detokenize(tf.constant([["i", "am", "hungry", "."]]))
+    assert joined.numpy().tolist() == [b"i am hungry."]
+
+
+def test_run_reports_bleu(tiny_run):
+    metrics = json.loads((tiny_run / "metrics.json").read_text())
+    assert 0 <= metrics["bleu_greedy"] <= 100 and 0 <= metrics["bleu_beam"] <= 100
+    assert metrics["test_pairs"] == 6
+
+
+@pytest.mark.parametrize("attention", ["dot", "additive"])
+def test_attention_weights_over_padded_source_positions_are_zero(corpus, attention):
+    config = apply_overrides(
+        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "attention": attention}
+    )
+    data = translation.load_data(config)
+    pieces = translation.build_model(config, data)
+    source = tf.constant([[5, 6, 7, 0, 0], [5, 6, 7, 8, 9]], tf.int32)
+    encoder_sequence, *states = pieces.encoder(source)
+    _, weights, *_ = pieces.step(
+        [
+            tf.fill([2, 1], translation.START_ID),
+            source,
+            encoder_sequence,
+            *states,
+        ]
+    )
+    weights = np.asarray(weights)[:, 0]
+    assert np.all(weights[0, 3:] == 0)
+    np.testing.assert_allclose(weights.sum(-1), [1, 1], rtol=1e-5)
+
+
+def test_training_and_inference_pieces_agree(corpus):
+    config = apply_overrides(translation.PRESETS["tiny"], {"data": f"file:{corpus}"})
+    data = translation.load_data(config)
+    pieces = translation.build_model(config, data)
+    inputs, _ = next(iter(data.train))
+    source, target_in = inputs["source"][:2], inputs["target_in"][:2]
+    full = pieces.model([source, target_in])
+    encoder_sequence, *states = pieces.encoder(source)
+    for t in range(target_in.shape[1]):
+        logits, _, *states = pieces.step(
+            [target_in[:, t : t + 1], source, encoder_sequence, *states]
+        )
+        np.testing.assert_allclose(logits[:, 0], full[:, t], rtol=1e-4, atol=1e-4)
+
+
+TRANSLATE = """
+    import json
+    import tensorflow as tf
+    model = tf.saved_model.load({path!r})
+    out = model.translate(source=tf.constant(["Ich habe Hunger.", "", "Xyzzy quux."]))
+    weights = model.attention(source=tf.constant(["Ich habe Hunger."]),
+                              translation=out["translation"][:1])["weights"]
+    print(json.dumps({{"translations": [t.decode() for t in out["translation"].numpy()],
+                      "weights": weights.shape.as_list()}}))
+"""
+
+
+def test_translate_in_a_fresh_process(tiny_run):
+    result = run_python(TRANSLATE.format(path=str(tiny_run / "saved_model")))
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert len(answer["translations"]) == 3
+    assert all(isinstance(text, str) for text in answer["translations"])
+    assert answer["weights"][0] == 1
+
+
+def test_predict_plots_attention(tiny_run, tmp_path, capsys):
+    picture = tmp_path / "attention.png"
+    assert (
+        cli.main(
+            [
+                "predict",
+                "translation",
+                "--model",
+                str(tiny_run),
+                "Ich habe Hunger.",
+                "--plot-attention",
+                str(picture),
+            ]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith("Ich habe Hunger. -> ")
+    assert picture.stat().st_size > 5_000

@@ -12,7 +12,6 @@ Reference:
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import keras
@@ -20,11 +19,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_seq import export as export_lib
-from keras_seq import training
-from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
-from keras_seq.data import pipelines, synthetic
+from keras_seq.config import option
+from keras_seq.data import synthetic
 from keras_seq.errors import UserError
-from keras_seq.layers import RNNStack
+from tasks import _long_memory
+from tasks._long_memory import LongMemoryConfig
 
 DESCRIPTION = "copy memory: write back ten symbols after a long wait"
 DATA_SOURCES = ["generated"]
@@ -36,19 +35,11 @@ COPY_LENGTH = 10
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(TrainingConfig):
-    data: str = option("generated", choices=("generated",), help="generated data")
+class Config(LongMemoryConfig):
+    """The shared long-memory settings; `length` is the waiting time T."""
+
     length: int = option(100, minimum=1, help="waiting steps T (the delay)")
-    cell: str = option("gru", choices=CELLS, help="recurrent cell")
-    units: int = option(128, minimum=1, help="recurrent units")
-    num_layers: int = option(1, minimum=1, help="stacked recurrent layers")
-    residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
-    train_examples: int = option(40_000, minimum=1, help="training sequences")
     test_examples: int = option(2_000, minimum=1, help="validation and test size")
-    epochs: int = option(8, minimum=1, help="number of epochs")
-    batch_size: int = option(64, minimum=1, help="sequences per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
 
 
 DEFAULT = Config()
@@ -69,77 +60,34 @@ PRESETS = {
 }
 
 
-@dataclasses.dataclass
-class Data:
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    test_inputs: np.ndarray
-    test_targets: np.ndarray
-
-
-@dataclasses.dataclass
-class Model:
-    model: keras.Model
+Data = _long_memory.Data
+Model = _long_memory.Model
+from_saved = _long_memory.from_saved
+train = _long_memory.train
 
 
 def load_data(config: Config) -> Data:
-    rng = np.random.default_rng(config.seed)
-
-    def make(count):
-        return synthetic.copy_memory(
+    return _long_memory.load_data(
+        config,
+        lambda count, rng: synthetic.copy_memory(
             count, config.length, rng, NUM_SYMBOLS, COPY_LENGTH
-        )
-
-    train, validation, test = (
-        make(config.train_examples),
-        make(config.test_examples),
-        make(config.test_examples),
-    )
-
-    return Data(
-        train=pipelines.array_batches(train, config.batch_size, config.seed),
-        validation=pipelines.array_batches(validation, config.batch_size),
-        test=pipelines.array_batches(test, config.batch_size),
-        test_inputs=test[0],
-        test_targets=test[1],
+        ),
     )
 
 
 def build_model(config: Config, data: Data | None = None) -> Model:
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     embedded = keras.layers.Embedding(NUM_SYMBOLS + 2, 16, name="embedding")(tokens)
-    sequence = RNNStack(
-        cell=config.cell,
-        units=config.units,
-        num_layers=config.num_layers,
-        residual=config.residual,
-        name="rnn_stack",
-    )(embedded)
+    sequence = _long_memory.rnn_stack_layer(config)(embedded)
     logits = keras.layers.Dense(NUM_SYMBOLS + 1, name="logits")(sequence)
     model = keras.Model(tokens, logits, name=f"copy_{config.cell}")
-    steps = training.steps_for(config.train_examples, config.batch_size)
-    model.compile(
-        optimizer=training.make_optimizer(config, steps),
+    _long_memory.compile_model(
+        model,
+        config,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
     return Model(model=model)
-
-
-def from_saved(config: Config, model: keras.Model) -> Model:
-    return Model(model=model)
-
-
-def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
-    return training.fit(
-        pieces.model,
-        data.train,
-        data.validation,
-        config,
-        output_dir,
-        callbacks=list(callbacks),
-    )
 
 
 def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
@@ -159,12 +107,7 @@ def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict
 
 def probe(config: Config, pieces: Model, inputs, targets):
     """The first layer's cell, its inputs per step and the loss of its states."""
-    stack = pieces.model.get_layer("rnn_stack")
-    if stack.num_layers != 1:
-        raise UserError(
-            "Gradients through time are measured on one-layer models. "
-            f"Received: num_layers={stack.num_layers}"
-        )
+    cell = _long_memory.first_cell(pieces)
     head = pieces.model.get_layer("logits")
     embedded = pieces.model.get_layer("embedding")(tf.convert_to_tensor(inputs))
     targets = tf.convert_to_tensor(targets)
@@ -175,7 +118,7 @@ def probe(config: Config, pieces: Model, inputs, targets):
             tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
         )
 
-    return stack.recurrent_layers[0].cell, embedded, loss_fn
+    return cell, embedded, loss_fn
 
 
 def show(config: Config, pieces: Model, data: Data) -> None:
@@ -205,8 +148,7 @@ def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
 
 def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
     """Copies the given symbols (digits 1-8), or three random sequences."""
-    settings = Path(saved_model).parent / "config.json"
-    length = json.loads(settings.read_text())["length"] if settings.is_file() else 100
+    length = _long_memory.trained_length(saved_model)
     if inputs:
         sequences = []
         for text in inputs:

@@ -25,6 +25,8 @@ from keras_seq.errors import UserError
 
 EXIT_USAGE = 2
 PREDICT_OPTIONS = ("length", "temperature", "plot", "plot_attention")
+# Tasks whose modules provide `probe` for `keras-seq gradients`.
+GRADIENT_TASKS = ("adding", "copy")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -406,10 +408,9 @@ def _command_gradients(args: argparse.Namespace) -> None:
     from keras_seq import gradients as gradients_lib
     from keras_seq import plots, registry
 
-    task_names = {"adding": "adding", "copy": "copy"}
-    if args.task not in task_names:
+    if args.task not in GRADIENT_TASKS:
         raise UserError(
-            f"--task must be one of {sorted(task_names)}. Received: {args.task!r}"
+            f"--task must be one of {list(GRADIENT_TASKS)}. Received: {args.task!r}"
         )
     if args.length < 2:
         raise UserError(f"--length must be at least 2. Received: {args.length}")

@@ -141,10 +141,9 @@ def _command_list(verbose: bool) -> None:
         task = registry.get_task(name)
         default = task.PRESETS["default"]
         print(f"{name:<22}{task.DESCRIPTION}")
-        print(
-            f"{'':<22}data: {default.data} (also: "
-            f"{', '.join(s for s in task.DATA_SOURCES if s != default.data)})"
-        )
+        others = [source for source in task.DATA_SOURCES if source != default.data]
+        also = f" (also: {', '.join(others)})" if others else ""
+        print(f"{'':<22}data: {default.data}{also}")
         print(f"{'':<22}presets: {', '.join(task.PRESETS)}")
         if verbose:
             for field, kind, help_text in config_lib.describe_fields(task.Config):

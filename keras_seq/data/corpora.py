@@ -123,14 +123,7 @@ def _tfds_text(name: str) -> str:
     """The concatenated text features of every split of a TFDS dataset."""
     import tensorflow_datasets as tfds
 
-    try:
-        splits = tfds.load(name, data_dir=str(sources.data_home() / "tfds"))
-    except Exception as error:  # TFDS raises many kinds; all mean "not available".
-        raise sources.FetchError(
-            f"Could not load tfds:{name} from the TFDS catalog "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-            "it needs a network connection the first time"
-        ) from None
+    splits = sources.tfds_load(name)
     texts = []
     for split in ("train", "validation", "test"):
         if split not in splits:

@@ -207,16 +207,7 @@ def _fortunes() -> LabelledText:
 def _tfds_labelled(name: str) -> LabelledText:
     import tensorflow_datasets as tfds
 
-    try:
-        splits, info = tfds.load(
-            name, data_dir=str(sources.data_home() / "tfds"), with_info=True
-        )
-    except Exception as error:  # TFDS raises many kinds; all mean "not available".
-        raise sources.FetchError(
-            f"Could not load tfds:{name} from the TFDS catalog "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-            "it needs a network connection the first time"
-        ) from None
+    splits, info = sources.tfds_load(name, with_info=True)
     label_names = info.features["label"].names
     texts, labels, split_names = [], [], []
     for split, dataset in splits.items():

@@ -78,19 +78,7 @@ def _tsv(path_text: str) -> list[tuple[str, str]]:
 def _tfds(name: str) -> list[tuple[str, str]]:
     import tensorflow_datasets as tfds
 
-    try:
-        splits, info = tfds.load(
-            name,
-            data_dir=str(sources.data_home() / "tfds"),
-            with_info=True,
-            as_supervised=True,
-        )
-    except Exception as error:  # TFDS raises many kinds; all mean "not available".
-        raise sources.FetchError(
-            f"Could not load tfds:{name} from the TFDS catalog "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-            "it needs a network connection the first time"
-        ) from None
+    splits = sources.tfds_load(name, as_supervised=True)
     pairs = []
     for dataset in splits.values():
         for source, target in tfds.as_numpy(dataset):

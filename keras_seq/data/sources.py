@@ -305,3 +305,21 @@ def fetch_and_extract(
             )
 
     return cached_folder(name, build)
+
+
+def tfds_load(name: str, **kwargs):
+    """`tfds.load(name)` into the cache folder, with a one-line error.
+
+    For users who are online: offline, TFDS retries for minutes before it
+    fails, so nothing on the default path calls this.
+    """
+    import tensorflow_datasets as tfds
+
+    try:
+        return tfds.load(name, data_dir=str(data_home() / "tfds"), **kwargs)
+    except Exception as error:  # TFDS raises many kinds; all mean "not available".
+        raise FetchError(
+            f"Could not load tfds:{name} from the TFDS catalog "
+            f"({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+            "it needs a network connection the first time"
+        ) from None

@@ -201,3 +201,17 @@ def test_shakespeare_source():
 def test_debian_sources(name, marker, size):
     text = corpora.load_corpus(name)
     assert len(text) > size and marker in text
+
+
+def test_tfds_failure_is_one_line(monkeypatch, data_home):
+    import tensorflow_datasets as tfds
+
+    def offline(*args, **kwargs):
+        raise ConnectionError("Failed to connect\nretrying")
+
+    monkeypatch.setattr(tfds, "load", offline)
+    with pytest.raises(sources.FetchError) as error:
+        corpora.load_corpus("tfds:tiny_shakespeare")
+    message = str(error.value)
+    assert "tfds:tiny_shakespeare" in message and "ConnectionError" in message
+    assert "\n" not in message

@@ -11,6 +11,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 
+def _save(figure, output_png: Path) -> Path:
+    """Writes `figure` as a PNG and frees it."""
+    figure.tight_layout()
+    figure.savefig(output_png, dpi=110)
+    plt.close(figure)
+    return output_png
+
+
 def read_history(path: Path) -> dict[str, list[float]]:
     """The columns of a Keras CSVLogger file, as lists of floats."""
     with open(path, newline="") as file:
@@ -59,10 +67,7 @@ def learning_curves(
         axis.legend()
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
-    figure.savefig(output_png, dpi=110)
-    plt.close(figure)
-    return output_png
+    return _save(figure, output_png)
 
 
 def confusion_matrix(
@@ -95,10 +100,7 @@ def confusion_matrix(
     figure.colorbar(image, ax=axis, label="fraction of the true class")
     if title:
         axis.set_title(title)
-    figure.tight_layout()
-    figure.savefig(output_png, dpi=110)
-    plt.close(figure)
-    return output_png
+    return _save(figure, output_png)
 
 
 def gradient_norms(rows: list[dict], output_png: Path, title: str = "") -> Path:
@@ -124,10 +126,7 @@ def gradient_norms(rows: list[dict], output_png: Path, title: str = "") -> Path:
     axis.grid(alpha=0.3, which="both")
     axis.legend()
     axis.set_title(title or "gradient norms through time")
-    figure.tight_layout()
-    figure.savefig(output_png, dpi=110)
-    plt.close(figure)
-    return output_png
+    return _save(figure, output_png)
 
 
 def compare_curves(
@@ -150,10 +149,7 @@ def compare_curves(
     axis.legend()
     if title:
         axis.set_title(title)
-    figure.tight_layout()
-    figure.savefig(output_png, dpi=110)
-    plt.close(figure)
-    return output_png
+    return _save(figure, output_png)
 
 
 def attention_heatmap(
@@ -171,7 +167,4 @@ def attention_heatmap(
     axis.set_yticks(range(len(target_words)), target_words)
     axis.set_xlabel("source")
     axis.set_ylabel("translation")
-    figure.tight_layout()
-    figure.savefig(output_png, dpi=110)
-    plt.close(figure)
-    return output_png
+    return _save(figure, output_png)

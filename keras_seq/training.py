@@ -138,3 +138,25 @@ def fit(
 
 def steps_for(examples: int, batch_size: int) -> int:
     return max(1, math.ceil(examples / batch_size))
+
+
+def fit_task(
+    config: TrainingConfig,
+    pieces: Any,
+    data: Any,
+    output_dir: Path,
+    callbacks: list[keras.callbacks.Callback] = (),
+    **fit_arguments: Any,
+) -> keras.callbacks.History:
+    """`fit` for a task's pieces and data: trains `pieces.model` on
+    `data.train`, validating on `data.validation` (the task contract's
+    `train`)."""
+    return fit(
+        pieces.model,
+        data.train,
+        data.validation,
+        config,
+        output_dir,
+        callbacks=list(callbacks),
+        **fit_arguments,
+    )

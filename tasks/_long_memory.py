@@ -90,15 +90,7 @@ def from_saved(config: LongMemoryConfig, model: keras.Model) -> Model:
     return Model(model=model)
 
 
-def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
-    return training.fit(
-        pieces.model,
-        data.train,
-        data.validation,
-        config,
-        output_dir,
-        callbacks=list(callbacks),
-    )
+train = training.fit_task
 
 
 def first_cell(pieces: Model):

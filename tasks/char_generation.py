@@ -226,14 +226,13 @@ def train(
     output_dir: Path,
     callbacks: list[keras.callbacks.Callback] = (),
 ) -> keras.callbacks.History:
-    return training.fit(
-        pieces.model,
-        data.train,
-        data.validation,
+    return training.fit_task(
         config,
+        pieces,
+        data,
         output_dir,
+        callbacks,
         steps_per_epoch=config.steps_per_epoch,
-        callbacks=list(callbacks),
     )
 
 

@@ -355,14 +355,7 @@ def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
     best = keras.callbacks.EarlyStopping(
         monitor="val_accuracy", patience=2, restore_best_weights=True
     )
-    return training.fit(
-        pieces.model,
-        data.train,
-        data.validation,
-        config,
-        output_dir,
-        callbacks=[best, *callbacks],
-    )
+    return training.fit_task(config, pieces, data, output_dir, [best, *callbacks])
 
 
 def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:

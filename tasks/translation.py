@@ -330,15 +330,7 @@ def from_saved(config: Config, model: keras.Model) -> Model:
     return _pieces(config, model)
 
 
-def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
-    return training.fit(
-        pieces.model,
-        data.train,
-        data.validation,
-        config,
-        output_dir,
-        callbacks=list(callbacks),
-    )
+train = training.fit_task
 
 
 class _Translator(tf.Module):

@@ -1,4 +1,5 @@
-"""Plots people would rather look at than read: learning curves (more follow)."""
+"""Plots people would rather look at than read: learning curves, confusion
+matrices, gradient norms, attention heatmaps, tours and hulls."""
 
 from __future__ import annotations
 
@@ -167,4 +168,29 @@ def attention_heatmap(
     axis.set_yticks(range(len(target_words)), target_words)
     axis.set_xlabel("source")
     axis.set_ylabel("translation")
+    return _save(figure, output_png)
+
+
+def point_paths(
+    points, paths: dict[str, list[int]], output_png: Path, closed: bool = True
+) -> Path:
+    """Points with one or more paths through them (a predicted and an optimal
+    tour, or hull), each closed back to its start when `closed`."""
+    import numpy as np
+
+    points = np.asarray(points)
+    figure, axis = plt.subplots(figsize=(5.2, 5.2))
+    styles = [("tab:red", "-", 2.2), ("tab:blue", "--", 1.4), ("tab:green", ":", 1.4)]
+    for (label, path), (color, line, width) in zip(paths.items(), styles):
+        order = list(path) + ([path[0]] if closed and len(path) else [])
+        axis.plot(
+            points[order, 0], points[order, 1], line, color=color, lw=width, label=label
+        )
+    axis.scatter(points[:, 0], points[:, 1], color="black", s=18, zorder=3)
+    for index, (x, y) in enumerate(points):
+        axis.annotate(str(index), (x, y), textcoords="offset points", xytext=(3, 3))
+    axis.set_aspect("equal")
+    axis.set_xlim(-0.05, 1.05)
+    axis.set_ylim(-0.05, 1.05)
+    axis.legend(loc="upper right", fontsize=8)
     return _save(figure, output_png)

@@ -8,12 +8,14 @@ from keras_seq.layers.attention import (
 )
 from keras_seq.layers.blocks import dense_block, residual_block
 from keras_seq.layers.rnn import RNNStack, rnn_stack
+from keras_seq.layers.tokens import PrependToken
 
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotAttention",
     "PointerAttention",
+    "PrependToken",
     "RNNStack",
     "dense_block",
     "residual_block",

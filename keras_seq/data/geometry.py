@@ -260,7 +260,9 @@ def solve(
             f"`problem` must be one of {sorted(SOLVERS)}. Received: {problem!r}"
         )
     workers = workers or os.cpu_count() or 1
-    part_size = 256 if problem == "tsp" and points.shape[1] > HELD_KARP_MAX else 4096
+    # Parts small enough to spread over the workers and move the progress bar.
+    largest = 256 if problem == "tsp" and points.shape[1] > HELD_KARP_MAX else 4096
+    part_size = max(16, min(largest, -(-len(points) // (4 * workers))))
     parts = [
         (problem, points[start : start + part_size], sizes[start : start + part_size])
         for start in range(0, len(points), part_size)

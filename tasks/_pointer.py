@@ -156,12 +156,16 @@ def forced_choices(problem: str, points, point_mask, inputs, targets):
 def sequences(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Decoder inputs and targets from answers `[M, N]` (padded with -1):
     targets are the positions (point + 1) then 0 (end), padded with -1;
-    inputs are 0 then the targets (padding 0)."""
+    inputs are 0 then the targets (padding 0). Both are as long as the
+    longest answer plus its end, so that a hull of 12 corners among 50
+    points takes 13 decoder steps, not 51."""
     count, size = answers.shape
-    targets = np.full((count, size + 1), -1, np.int32)
     lengths = (answers >= 0).sum(axis=1)
+    steps = int(lengths.max(initial=0)) + 1
+    targets = np.full((count, size + 1), -1, np.int32)
     targets[:, :size] = np.where(answers >= 0, answers + 1, -1)
     targets[np.arange(count), lengths] = END
+    targets = targets[:, :steps]
     inputs = np.zeros_like(targets)
     inputs[:, 1:] = np.maximum(targets[:, :-1], 0)
     return inputs, targets

@@ -172,7 +172,11 @@ def attention_heatmap(
 
 
 def point_paths(
-    points, paths: dict[str, list[int]], output_png: Path, closed: bool = True
+    points,
+    paths: dict[str, list[int]],
+    output_png: Path,
+    closed: bool = True,
+    title: str = "",
 ) -> Path:
     """Points with one or more paths through them (a predicted and an optimal
     tour, or hull), each closed back to its start when `closed`."""
@@ -193,4 +197,6 @@ def point_paths(
     axis.set_xlim(-0.05, 1.05)
     axis.set_ylim(-0.05, 1.05)
     axis.legend(loc="upper right", fontsize=8)
+    if title:
+        axis.set_title(title, fontsize=10)
     return _save(figure, output_png)

@@ -559,10 +559,18 @@ def predict(problem: str, saved_model: Path, inputs: list[str], options: dict) -
         from keras_seq import plots
 
         reference = reference_answer(problem, points[0])
+        predicted = answer[answer >= 0]
         label = "optimal" if problem == "tsp" else "true hull"
+        title = f"{problem}, {points.shape[1]} points"
+        if problem == "tsp":
+            lengths = geometry.tour_lengths(
+                points.repeat(2, 0), np.stack([predicted, reference])
+            )
+            title += f": predicted {lengths[0]:.4f}, optimal {lengths[1]:.4f}"
         plots.point_paths(
             points[0],
-            {"predicted": answer[answer >= 0].tolist(), label: reference.tolist()},
+            {"predicted": predicted.tolist(), label: reference.tolist()},
             Path(options["plot"]),
+            title=title,
         )
         print(f"Wrote {options['plot']}")

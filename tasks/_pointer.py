@@ -174,11 +174,14 @@ def sequences(answers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _dataset(problem: str, part: dict, batch_size: int, seed: int | None):
     inputs, targets = sequences(part["answers"])
     point_mask = np.arange(part["points"].shape[1])[None, :] < part["sizes"][:, None]
-    dataset = tf.data.Dataset.from_tensor_slices(
-        (part["points"], point_mask, inputs, targets)
+    arrays = tuple(
+        tf.constant(array) for array in (part["points"], point_mask, inputs, targets)
     )
+    # Shuffling row numbers rather than rows keeps the shuffle buffer cheap to
+    # refill every epoch, even for a million problems.
+    rows = tf.data.Dataset.range(len(inputs))
     if seed is not None:
-        dataset = dataset.shuffle(min(len(inputs), 200_000), seed=seed)
+        rows = rows.shuffle(len(inputs), seed=seed)
 
     def to_model(points, point_mask, inputs, targets):
         allowed = forced_choices(problem, points, point_mask, inputs, targets)
@@ -190,9 +193,12 @@ def _dataset(problem: str, part: dict, batch_size: int, seed: int | None):
         }
         return features, targets
 
+    def gather(batch_rows):
+        return to_model(*(tf.gather(array, batch_rows) for array in arrays))
+
     return (
-        dataset.batch(batch_size)
-        .map(to_model, num_parallel_calls=tf.data.AUTOTUNE)
+        rows.batch(batch_size)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )
 

@@ -1,5 +1,5 @@
 """Plots people would rather look at than read: learning curves, confusion
-matrices, gradient norms, attention heatmaps, tours and hulls."""
+matrices, gradient norms, attention heatmaps, tours and hulls, captioned images."""
 
 from __future__ import annotations
 
@@ -199,4 +199,40 @@ def point_paths(
     axis.legend(loc="upper right", fontsize=8)
     if title:
         axis.set_title(title, fontsize=10)
+    return _save(figure, output_png)
+
+
+def captioned_image(
+    image,
+    caption: str,
+    output_png: Path,
+    weights=None,
+    words: list[str] | None = None,
+) -> Path:
+    """An image under its caption; with attention `weights` `[T, h * w]`, one
+    small map per word of `words` over the image as well."""
+    import numpy as np
+
+    words = list(words or [])
+    maps = 0 if weights is None else min(len(words), len(weights), 12)
+    columns = 1 + maps
+    figure, axes = plt.subplots(
+        1, columns, figsize=(3.2 + 1.6 * maps, 3.6), squeeze=False
+    )
+    axes = axes[0]
+    axes[0].imshow(np.clip(image, 0, 1))
+    axes[0].set_title(caption or "(no caption)", fontsize=9, wrap=True)
+    for index in range(maps):
+        side = int(round(np.sqrt(len(weights[index]))))
+        grid = np.asarray(weights[index])[: side * side].reshape(side, side)
+        axes[index + 1].imshow(np.clip(image, 0, 1))
+        axes[index + 1].imshow(
+            grid,
+            cmap="magma",
+            alpha=0.6,
+            extent=(0, image.shape[1], image.shape[0], 0),
+        )
+        axes[index + 1].set_title(words[index], fontsize=9)
+    for axis in axes:
+        axis.axis("off")
     return _save(figure, output_png)

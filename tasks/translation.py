@@ -31,6 +31,7 @@ from keras_seq import export as export_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import parallel
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
+from keras_seq.data.words import detokenize, tokenize
 from keras_seq.errors import UserError
 from keras_seq.layers import AdditiveAttention, DotAttention, RNNStack
 
@@ -45,8 +46,6 @@ warnings.filterwarnings("ignore", message="Layer 'step' .* mask", category=UserW
 
 START, END = "<s>", "</s>"
 START_ID, END_ID = FIRST_SYMBOL_ID, FIRST_SYMBOL_ID + 1
-# Punctuation becomes words of its own; apostrophes stay inside words.
-PUNCTUATION = r'([.,!?;:"()\[\]“”„«»…/])'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,21 +91,6 @@ PRESETS = {
         DEFAULT, cell="lstm", units=256, num_layers=2, embedding_dim=256, epochs=30
     ),
 }
-
-
-def tokenize(texts: tf.Tensor) -> tf.RaggedTensor:
-    """Lower-cased words and punctuation marks of every text (ragged)."""
-    lowered = tf.strings.lower(texts, encoding="utf-8")
-    spaced = tf.strings.regex_replace(lowered, PUNCTUATION, r" \1 ")
-    return tf.strings.split(spaced)
-
-
-def detokenize(words: tf.Tensor) -> tf.Tensor:
-    """Joins words [B, T] (empty strings skipped) back into sentences."""
-    joined = tf.strings.reduce_join(words, axis=-1, separator=" ")
-    joined = tf.strings.regex_replace(joined, " +", " ")
-    joined = tf.strings.regex_replace(joined, r" ([.,!?;:)\]…])", r"\1")
-    return tf.strings.strip(joined)
 
 
 @dataclasses.dataclass

@@ -1,0 +1,169 @@
+"""captioning end to end at the tiny preset, on shapes drawn in the test."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_seq import cli
+from keras_seq.data import captions
+from tasks import captioning
+from tests.conftest import run_python
+
+COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (40, 60, 220)}
+SHAPES = ("square", "circle", "triangle")
+
+
+def draw(colour: str, shape: str, rng: np.random.Generator, size: int = 32):
+    """A white RGB image with one coloured shape on it."""
+    image = np.full((size, size, 3), 255, np.uint8)
+    rows, columns = np.mgrid[:size, :size]
+    centre = rng.integers(10, size - 10, 2)
+    radius = rng.integers(5, 9)
+    if shape == "square":
+        inside = (abs(rows - centre[0]) <= radius) & (
+            abs(columns - centre[1]) <= radius
+        )
+    elif shape == "circle":
+        inside = (rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= radius**2
+    else:
+        inside = (rows >= centre[0] - radius) & (rows <= centre[0] + radius)
+        inside &= abs(columns - centre[1]) <= (rows - centre[0] + radius) / 2
+    image[inside] = COLOURS[colour]
+    return image
+
+
+@pytest.fixture(scope="module")
+def shapes(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("shapes")
+    rng = np.random.default_rng(0)
+    lines = []
+    for index in range(60):
+        colour = list(COLOURS)[index % 3]
+        shape = SHAPES[(index // 3) % 3]
+        name = f"{index:03d}.png"
+        png = tf.io.encode_png(draw(colour, shape, rng)).numpy()
+        (folder / name).write_bytes(png)
+        lines.append(f"{name}\tA {colour} {shape}.")
+    (folder / "captions.tsv").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny_run(shapes, tmp_path_factory):
+    output = tmp_path_factory.mktemp("run") / "run"
+    arguments = ["run", "captioning", "--preset", "tiny", "--output", str(output)]
+    arguments += ["--set", f"data=file:{shapes / 'captions.tsv'}"]
+    arguments += ["--set", "attention=additive"]
+    assert cli.main(arguments) == 0
+    return output
+
+
+def test_run_reports_bleu_and_both_baselines(tiny_run):
+    found = json.loads((tiny_run / "metrics.json").read_text())
+    for key in ("bleu1", "bleu4", "bleu4_most_frequent", "bleu4_nearest_neighbour"):
+        assert 0.0 <= found[key] <= 100.0
+    assert found["test_images"] == 6
+
+
+CAPTION = """
+    import json
+    import tensorflow as tf
+    model = tf.saved_model.load({path!r})
+    images = [open({image!r}, "rb").read(), b"not an image at all"]
+    result = model.caption(image=tf.constant(images))["caption"].numpy()
+    weights = model.attention(image=tf.constant(images[:1]),
+                              caption=tf.constant(["a red square ."]))["weights"]
+    print(json.dumps({{"captions": [text.decode() for text in result],
+                      "weights": weights.shape.as_list(),
+                      "sums": weights.numpy().sum(-1).round(3).tolist()}}))
+"""
+
+
+def test_caption_in_a_fresh_process_on_png_bytes(tiny_run, shapes):
+    result = run_python(
+        CAPTION.format(
+            path=str(tiny_run / "saved_model"), image=str(shapes / "000.png")
+        )
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert isinstance(answer["captions"][0], str)
+    assert answer["captions"][1] == ""  # not an image: an empty caption
+    # Five steps (start, four words) over the 2 x 2 grid of the tiny encoder.
+    assert answer["weights"] == [1, 5, 4]
+    assert answer["sums"] == [[1.0] * 5]
+
+
+def test_predict_plots_and_refuses_a_corrupt_image(tiny_run, shapes, tmp_path, capsys):
+    picture = tmp_path / "caption.png"
+    model = str(tiny_run)
+    image = str(shapes / "001.png")
+    assert (
+        cli.main(
+            ["predict", "captioning", "--model", model, image, "--plot", str(picture)]
+        )
+        == 0
+    )
+    assert capsys.readouterr().out.startswith(f"{image}: ")
+    assert picture.stat().st_size > 5000
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    assert cli.main(["predict", "captioning", "--model", model, str(corrupt)]) == 2
+    error = capsys.readouterr().err
+    assert (
+        "is not a readable PNG or JPEG image" in error and len(error.splitlines()) == 1
+    )
+
+
+def test_decode_image_lays_transparency_on_white_and_reads_jpeg():
+    rgba = np.zeros((4, 8, 4), np.uint8)  # fully transparent
+    image = captioning.decode_image(tf.io.encode_png(rgba), 8).numpy()
+    np.testing.assert_allclose(image, 1.0)  # white, padded to a square
+    red = np.zeros((8, 8, 3), np.uint8)
+    red[..., 0] = 255
+    image = captioning.decode_image(tf.io.encode_jpeg(red, quality=100), 8).numpy()
+    assert image[..., 0].mean() > 0.95 and image[..., 1].mean() < 0.05
+    assert not captioning.is_image(tf.constant(b"GIF89a")).numpy()
+
+
+def test_twemoji_captions_name_the_skin_tone(tmp_path):
+    (tmp_path / "a.png").write_bytes(b"x")
+    (tmp_path / "a-tone.png").write_bytes(b"x")
+    entries = [
+        {
+            "name": "WAVING HAND SIGN",
+            "unified": "1F44B",
+            "image": "a.png",
+            "skin_variations": {"1F3FD": {"image": "a-tone.png"}},
+        },
+        {"name": "MISSING", "unified": "1", "image": "gone.png"},
+    ]
+    examples = captions.twemoji_examples(entries, tmp_path)
+    assert [example.caption for example in examples] == [
+        "waving hand sign",
+        "waving hand sign: medium skin tone",
+    ]
+    assert {example.group for example in examples} == {"1F44B"}
+
+
+def test_tuxpaint_keeps_png_stamps_with_their_first_line(tmp_path):
+    animals = tmp_path / "animals"
+    animals.mkdir()
+    (animals / "heron.png").write_bytes(b"x")
+    (animals / "heron.txt").write_text("\nA great blue heron.\nde.utf8=Ein Reiher.\n")
+    (animals / "cat.svg").write_text("<svg/>")
+    (animals / "cat.txt").write_text("A cat.\n")
+    examples = captions.tuxpaint_examples(tmp_path)
+    assert [(e.caption, e.group) for e in examples] == [
+        ("A great blue heron.", "animals/heron.png")
+    ]
+    assert captions.tuxpaint_skipped(tmp_path) == 1
+
+
+def test_a_bad_caption_file_gets_one_line(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("only-a-path.png\n")
+    with pytest.raises(Exception, match="line 1: expected an image path and a caption"):
+        captions.load_examples(f"file:{bad}")

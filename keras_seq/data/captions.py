@@ -60,8 +60,9 @@ def _tuxpaint() -> list[Example]:
         "tuxpaint-stamps-default",
         lambda target: sources.apt_download("tuxpaint-stamps-default", target),
         sources.extract_deb,
-        lambda name: name.startswith(TUXPAINT_STAMPS)
-        and name.endswith((".txt", ".png", ".svg")),
+        lambda name: (
+            name.startswith(TUXPAINT_STAMPS) and name.endswith((".txt", ".png", ".svg"))
+        ),
     )
     return tuxpaint_examples(folder / TUXPAINT_STAMPS)
 

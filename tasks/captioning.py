@@ -64,6 +64,9 @@ class Config(TrainingConfig):
     attention: str = option(
         "none", choices=("none", "additive"), help="attention over spatial features"
     )
+    image_every_step: bool = option(
+        False, help="also feed the image embedding next to every word"
+    )
     cell: str = option("lstm", choices=CELLS, help="decoder cell")
     units: int = option(256, minimum=1, help="decoder units")
     embedding_dim: int = option(128, minimum=1, help="word and image embedding width")
@@ -346,6 +349,15 @@ def _decoder_output(config, get_layer, sequence, features):
     return get_layer("attentional")(combined), weights
 
 
+def _with_image(config: Config, inputs, embedded):
+    """`inputs` `[B, T, E]`, with `image_every_step` followed by the image
+    embedding at every step."""
+    if not config.image_every_step:
+        return inputs
+    repeated = keras.ops.zeros_like(inputs[..., :1]) + embedded[:, None, :]
+    return keras.ops.concatenate([inputs, repeated], axis=-1)
+
+
 def build_model(config: Config, data: Data) -> Model:
     image = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
     caption_in = keras.Input(shape=(None,), dtype="int32", name="caption_in")
@@ -370,10 +382,11 @@ def build_model(config: Config, data: Data) -> Model:
             config.units, activation="tanh", name="attentional"
         )
     features, embedded, _ = encoder(image)
-    words = layers["word_embedding"](caption_in)
+    words = _with_image(config, layers["word_embedding"](caption_in), embedded)
     # The image is the decoder's first input (Vinyals et al. 2015); its
     # output there predicts nothing.
-    sequence_in = keras.ops.concatenate([embedded[:, None, :], words], axis=1)
+    first = _with_image(config, embedded[:, None, :], embedded)
+    sequence_in = keras.ops.concatenate([first, words], axis=1)
     mask = keras.ops.concatenate(
         [
             keras.ops.ones_like(caption_in[:, :1], dtype="bool"),
@@ -402,8 +415,9 @@ def _pieces(config: Config, model: keras.Model) -> Model:
     encoder = model.get_layer("encoder")
     decoder = model.get_layer("decoder")
     embedded = keras.Input(shape=(config.embedding_dim,), name="image_embedding")
-    _, *states = decoder(embedded[:, None, :])
+    _, *states = decoder(_with_image(config, embedded[:, None, :], embedded))
     start = keras.Model(embedded, states, name="start")
+    image_input = keras.Input(shape=(config.embedding_dim,), name="step_image")
 
     token = keras.Input(shape=(1,), dtype="int32", name="token")
     features = keras.Input(shape=(None, encoder.output[0].shape[-1]), name="features")
@@ -411,15 +425,17 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         keras.Input(shape=(width,), name=f"state_{index}")
         for index, width in enumerate(decoder.state_size)
     ]
-    sequence, *new_states = decoder(
-        model.get_layer("word_embedding")(token), initial_state=state_inputs
-    )
+    words = _with_image(config, model.get_layer("word_embedding")(token), image_input)
+    sequence, *new_states = decoder(words, initial_state=state_inputs)
     hidden, weights = _decoder_output(config, model.get_layer, sequence, features)
     if weights is None:
         weights = keras.ops.zeros_like(features[:, None, :, 0])
     logits = model.get_layer("logits")(hidden)
+    image_inputs = [image_input] if config.image_every_step else []
     step = keras.Model(
-        [token, features, *state_inputs], [logits, weights, *new_states], name="step"
+        [token, features, *image_inputs, *state_inputs],
+        [logits, weights, *new_states],
+        name="step",
     )
     return Model(model=model, encoder=encoder, start=start, step=step)
 
@@ -445,16 +461,22 @@ class _Captioner(tf.Module):
         features, embedded, _ = self.pieces.encoder(images)
         states = self.pieces.start(embedded)
         states = states if isinstance(states, (list, tuple)) else [states]
-        state = {"rnn": list(states), "features": features}
+        state = {"rnn": list(states), "features": features, "image": embedded}
 
         def step_fn(tokens, state):
             logits, _, *rnn = self.pieces.step(
-                [tokens[:, None], state["features"], *state["rnn"]]
+                [tokens[:, None], *self._context(state), *state["rnn"]]
             )
             return logits[:, 0], {**state, "rnn": rnn}
 
         start = tf.fill([tf.shape(images)[0]], START_ID)
         return step_fn, start, state
+
+    def _context(self, state):
+        """What every step reads besides the token and the recurrent state."""
+        if self.config.image_every_step:
+            return [state["features"], state["image"]]
+        return [state["features"]]
 
     def _words(self, tokens, lengths):
         keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
@@ -490,9 +512,11 @@ class _Captioner(tf.Module):
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         steps = tf.shape(inputs)[1]
 
+        context = self._context({"features": features, "image": embedded})
+
         def body(t, states, weights):
             _, step_weights, *states = self.pieces.step(
-                [inputs[:, t : t + 1], features, *states]
+                [inputs[:, t : t + 1], *context, *states]
             )
             return t + 1, states, weights.write(t, step_weights[:, 0])
 

@@ -167,3 +167,28 @@ def test_a_bad_caption_file_gets_one_line(tmp_path):
     bad.write_text("only-a-path.png\n")
     with pytest.raises(Exception, match="line 1: expected an image path and a caption"):
         captions.load_examples(f"file:{bad}")
+
+
+@pytest.mark.parametrize("attention", ["none", "additive"])
+@pytest.mark.parametrize("every_step", [False, True])
+def test_training_and_inference_pieces_agree(attention, every_step):
+    from types import SimpleNamespace
+
+    from keras_seq.config import apply_overrides
+    from keras_seq.data.vocabulary import Vocabulary
+
+    config = apply_overrides(
+        captioning.PRESETS["tiny"],
+        {"attention": attention, "image_every_step": str(every_step), "dropout": "0"},
+    )
+    vocabulary = Vocabulary([captioning.START, captioning.END, "a", "red", "square"])
+    data = SimpleNamespace(vocabulary=vocabulary, train_size=8)
+    pieces = captioning.build_model(config, data)
+    image = tf.random.uniform([2, config.image_size, config.image_size, 3], seed=1)
+    caption_in = tf.constant([[2, 4, 5, 6], [2, 4, 6, 0]], tf.int32)
+    expected = pieces.model({"image": image, "caption_in": caption_in}).numpy()
+    captioner = captioning._Captioner(config, pieces, vocabulary)
+    step_fn, _, state = captioner._start(image)
+    for t in range(3):
+        logits, state = step_fn(caption_in[:, t], state)
+        np.testing.assert_allclose(logits.numpy(), expected[:, t], atol=1e-4)

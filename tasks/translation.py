@@ -66,6 +66,12 @@ class Config(TrainingConfig):
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
     max_vocabulary: int = option(8000, minimum=4, help="words per language")
     max_tokens: int = option(30, minimum=2, help="longest sentence kept (words)")
+    phrases: int = option(
+        0,
+        minimum=0,
+        help="ding_de_en only: add up to this many of the dictionary's word and "
+        "phrase pairs (all words known) to the training pairs",
+    )
     beam_width: int = option(4, minimum=1, help="beam search width")
     length_penalty: float = option(0.6, minimum=0.0, help="beam length penalty")
     epochs: int = option(10, minimum=1, help="number of epochs")
@@ -144,6 +150,9 @@ def load_data(config: Config) -> Data:
     target_vocabulary = _vocabulary([t for _, t in train], config)
     source_table = export_lib.string_to_id_table(source_vocabulary.symbols)
     target_table = export_lib.string_to_id_table(target_vocabulary.symbols)
+    lexicon = []
+    if config.phrases:
+        lexicon = _known_phrases(config, source_vocabulary, target_vocabulary)
 
     def to_ids(source, target):
         source_ids = tf.cast(
@@ -165,27 +174,79 @@ def load_data(config: Config) -> Data:
             target_out.to_tensor(PAD_ID),
         )
 
-    def dataset(part, shuffle):
+    def batches(part, shuffle):
         result = tf.data.Dataset.from_tensor_slices(
             ([s for s, _ in part], [t for _, t in part])
         )
         if shuffle:
             result = result.shuffle(len(part), seed=config.seed)
-        return (
-            result.batch(config.batch_size)
-            .map(to_ids, num_parallel_calls=tf.data.AUTOTUNE)
-            .prefetch(tf.data.AUTOTUNE)
+        return result.batch(config.batch_size).map(
+            to_ids, num_parallel_calls=tf.data.AUTOTUNE
+        )
+
+    def dataset(part, shuffle):
+        return batches(part, shuffle).prefetch(tf.data.AUTOTUNE)
+
+    training_batches = batches(train, True)
+    if lexicon:
+        # Phrases are short: batched on their own they pad less; the two
+        # streams are interleaved at random, each read once per epoch.
+        training_batches = tf.data.Dataset.sample_from_datasets(
+            [training_batches, batches(lexicon, True)],
+            weights=[float(len(train)), float(len(lexicon))],
+            seed=config.seed,
+            stop_on_empty_dataset=False,
         )
 
     return Data(
-        train=dataset(train, True),
+        train=training_batches.prefetch(tf.data.AUTOTUNE),
         validation=dataset(validation, False),
         test=dataset(test, False),
         source_vocabulary=source_vocabulary,
         target_vocabulary=target_vocabulary,
         test_pairs=test,
-        train_size=len(train),
+        train_size=len(train) + len(lexicon),
     )
+
+
+def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
+    """Up to `config.phrases` dictionary phrase pairs whose words are all in
+    both vocabularies, drawn with the config's seed."""
+    if config.data != "ding_de_en":
+        raise UserError(
+            "`phrases` adds the Ding dictionary's entries and needs "
+            f"data=ding_de_en. Received: data={config.data!r}"
+        )
+    pairs = parallel.ding_phrases()
+    if config.direction == "reverse":
+        pairs = [(target, source) for source, target in pairs]
+    known_source, known_target = (
+        set(source_vocabulary.symbols),
+        set(target_vocabulary.symbols),
+    )
+
+    def known(texts, words):
+        rows = []
+        for start in range(0, len(texts), 8192):
+            batch = tokenize(tf.constant(texts[start : start + 8192])).to_list()
+            rows += [all(word.decode() in words for word in row) for row in batch]
+        return rows
+
+    keep = [
+        pair
+        for pair, source_ok, target_ok in zip(
+            pairs,
+            known([s for s, _ in pairs], known_source),
+            known([t for _, t in pairs], known_target),
+        )
+        if source_ok and target_ok
+    ]
+    random.Random(config.seed).shuffle(keep)
+    print(
+        f"{len(keep):,} dictionary phrase pairs use known words only; "
+        f"{min(len(keep), config.phrases):,} added to the training pairs"
+    )
+    return keep[: config.phrases]
 
 
 def _attention_layer(config: Config):

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from keras_seq.data import sources
@@ -41,14 +42,53 @@ def parse_ding(text: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _ding() -> list[tuple[str, str]]:
-    folder = sources.fetch_and_extract(
+_ANNOTATION = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
+
+
+def parse_ding_phrases(text: str, max_words: int = 4) -> list[tuple[str, str]]:
+    """Word and phrase pairs (German, English) of the Ding dictionary: the
+    aligned sub-entries that are not sentences, without their grammar and
+    subject notes (`{m}`, `[cook.]`, `(...)`), first synonym of each side,
+    at most `max_words` words a side."""
+    pairs = []
+    for line in text.splitlines():
+        if line.startswith("#") or " :: " not in line:
+            continue
+        german, english = line.split(" :: ", 1)
+        german_parts, english_parts = german.split(" | "), english.split(" | ")
+        if len(german_parts) != len(english_parts):
+            continue
+        for source, target in zip(german_parts, english_parts):
+            if source.strip().endswith(SENTENCE_END):
+                continue
+            source = " ".join(_ANNOTATION.sub(" ", source).split(";")[0].split())
+            target = " ".join(_ANNOTATION.sub(" ", target).split(";")[0].split())
+            if (
+                source
+                and target
+                and len(source.split()) <= max_words
+                and len(target.split()) <= max_words
+            ):
+                pairs.append((source, target))
+    return pairs
+
+
+def ding_phrases() -> list[tuple[str, str]]:
+    """`parse_ding_phrases` of the cached Ding dictionary."""
+    return parse_ding_phrases((_ding_folder() / DING_FILE).read_text(encoding="utf-8"))
+
+
+def _ding_folder() -> Path:
+    return sources.fetch_and_extract(
         "trans-de-en",
         lambda target: sources.apt_download("trans-de-en", target),
         sources.extract_deb,
         lambda name: name == DING_FILE,
     )
-    return parse_ding((folder / DING_FILE).read_text(encoding="utf-8"))
+
+
+def _ding() -> list[tuple[str, str]]:
+    return parse_ding((_ding_folder() / DING_FILE).read_text(encoding="utf-8"))
 
 
 def _tsv(path_text: str) -> list[tuple[str, str]]:

@@ -23,6 +23,19 @@ def test_ding_keeps_aligned_sentences():
     ]
 
 
+def test_ding_phrases_drop_notes_sentences_and_synonyms():
+    text = DING + (
+        "Aal {m} [cook.] | Aal blau; blauer Aal :: eel | eel au bleu; blue eel\n"
+        "ein sehr langer Ausdruck mit vielen Wörtern :: a phrase\n"
+    )
+    assert parallel.parse_ding_phrases(text) == [
+        ("Abendessen", "supper"),
+        ("Hunger", "hunger"),
+        ("Aal", "eel"),
+        ("Aal blau", "eel au bleu"),
+    ]
+
+
 def test_tsv_pairs_and_errors(tmp_path):
     good = tmp_path / "pairs.tsv"
     good.write_text("Hallo Welt.\tHello world.\n\nJa.\tYes.\n")

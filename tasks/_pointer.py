@@ -301,7 +301,6 @@ def pieces_of(config: PointerConfig, model: keras.Model) -> Model:
     return Model(model=model, encoder=encoder, step=step)
 
 
-train = training.fit_task
 
 
 def fit(config: PointerConfig, pieces: Model, data: Data, output_dir: Path):

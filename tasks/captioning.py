@@ -3,9 +3,13 @@
 A convolutional encoder turns the image into a vector (and a grid of
 spatial features); an LSTM decoder reads that vector as its first input,
 as in Vinyals et al. (2015), then the caption's words, and predicts the
-next word at every step (teacher forcing). With `--set attention=additive`
-every step also reads a weighted average of the spatial features (Show,
-Attend and Tell). The encoder is, offline by default, a small ResNet built
+next word at every step (teacher forcing). By default every step also
+reads the image embedding next to the word and a weighted average of the
+spatial features (additive attention, as in Show, Attend and Tell); the
+`paper` preset (`attention=none`, `image_every_step=false`) is Show and Tell
+as published. On the small offline data sets the published model mostly
+ignores the image (it writes one caption for every picture), which the two
+additions fix. The encoder is, offline by default, a small ResNet built
 from `keras_seq.layers.residual_block` and trained with the captioner, or a
 `keras.applications` backbone given a weights file. Decoding is greedy or
 beam search (width 3, as the original im2txt) from `keras_seq.decoding`,
@@ -62,10 +66,12 @@ class Config(TrainingConfig):
     )
     filters: int = option(32, minimum=1, help="first width of the small encoder")
     attention: str = option(
-        "none", choices=("none", "additive"), help="attention over spatial features"
+        "additive",
+        choices=("none", "additive"),
+        help="attention over spatial features; none: Show and Tell as published",
     )
     image_every_step: bool = option(
-        False, help="also feed the image embedding next to every word"
+        True, help="also feed the image embedding next to every word"
     )
     cell: str = option("lstm", choices=CELLS, help="decoder cell")
     units: int = option(256, minimum=1, help="decoder units")
@@ -75,7 +81,7 @@ class Config(TrainingConfig):
     max_tokens: int = option(20, minimum=2, help="longest caption (words)")
     beam_width: int = option(3, minimum=1, help="beam search width")
     length_penalty: float = option(0.6, minimum=0.0, help="beam length penalty")
-    epochs: int = option(30, minimum=1, help="number of epochs")
+    epochs: int = option(60, minimum=1, help="number of epochs")
     batch_size: int = option(32, minimum=1, help="images per batch")
     learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
     clipnorm: float = option(5.0, minimum=0.0, help="global gradient norm; 0: off")
@@ -95,9 +101,16 @@ PRESETS = {
         max_vocabulary=100,
     ),
     "default": DEFAULT,
-    # Vinyals et al. (2015): 512 LSTM units and embeddings, a large encoder.
+    # Vinyals et al. (2015): the image as the first input only, no attention,
+    # 512 LSTM units and embeddings, a larger encoder.
     "paper": dataclasses.replace(
-        DEFAULT, image_size=128, filters=64, units=512, embedding_dim=512, epochs=60
+        DEFAULT,
+        attention="none",
+        image_every_step=False,
+        image_size=128,
+        filters=64,
+        units=512,
+        embedding_dim=512,
     ),
 }
 

@@ -301,8 +301,6 @@ def pieces_of(config: PointerConfig, model: keras.Model) -> Model:
     return Model(model=model, encoder=encoder, step=step)
 
 
-
-
 def fit(config: PointerConfig, pieces: Model, data: Data, output_dir: Path):
     """`training.fit_task`, stopped after `config.minutes` when it is set."""
     callbacks = [training.TimeBudget(config.minutes * 60)] if config.minutes else []

@@ -21,28 +21,36 @@ DING_FILE = "usr/share/trans/de-en"
 SENTENCE_END = (".", "?", "!")
 
 
-def parse_ding(text: str) -> list[tuple[str, str]]:
-    """Sentence pairs (German, English) of the Ding dictionary's lines."""
-    pairs = []
+def _aligned_entries(text: str):
+    """(German, English) sub-entries of the Ding dictionary's lines whose two
+    sides have the same number of ` | `-separated parts."""
     for line in text.splitlines():
         if line.startswith("#") or " :: " not in line:
             continue
         german, english = line.split(" :: ", 1)
         german_parts, english_parts = german.split(" | "), english.split(" | ")
-        if len(german_parts) != len(english_parts):
-            continue
-        for source, target in zip(german_parts, english_parts):
-            source, target = source.strip(), target.strip()
-            if (
-                source.endswith(SENTENCE_END)
-                and target.endswith(SENTENCE_END)
-                and len(target.split()) >= 3
-            ):
-                pairs.append((source, target))
-    return pairs
+        if len(german_parts) == len(english_parts):
+            for source, target in zip(german_parts, english_parts):
+                yield source.strip(), target.strip()
+
+
+def parse_ding(text: str) -> list[tuple[str, str]]:
+    """Sentence pairs (German, English) of the Ding dictionary's lines."""
+    return [
+        (source, target)
+        for source, target in _aligned_entries(text)
+        if source.endswith(SENTENCE_END)
+        and target.endswith(SENTENCE_END)
+        and len(target.split()) >= 3
+    ]
 
 
 _ANNOTATION = re.compile(r"\{[^}]*\}|\[[^\]]*\]|\([^)]*\)|<[^>]*>")
+
+
+def _bare(side: str) -> str:
+    """A dictionary side without its notes, first synonym only."""
+    return " ".join(_ANNOTATION.sub(" ", side).split(";")[0].split())
 
 
 def parse_ding_phrases(text: str, max_words: int = 4) -> list[tuple[str, str]]:
@@ -51,25 +59,17 @@ def parse_ding_phrases(text: str, max_words: int = 4) -> list[tuple[str, str]]:
     subject notes (`{m}`, `[cook.]`, `(...)`), first synonym of each side,
     at most `max_words` words a side."""
     pairs = []
-    for line in text.splitlines():
-        if line.startswith("#") or " :: " not in line:
+    for source, target in _aligned_entries(text):
+        if source.endswith(SENTENCE_END):
             continue
-        german, english = line.split(" :: ", 1)
-        german_parts, english_parts = german.split(" | "), english.split(" | ")
-        if len(german_parts) != len(english_parts):
-            continue
-        for source, target in zip(german_parts, english_parts):
-            if source.strip().endswith(SENTENCE_END):
-                continue
-            source = " ".join(_ANNOTATION.sub(" ", source).split(";")[0].split())
-            target = " ".join(_ANNOTATION.sub(" ", target).split(";")[0].split())
-            if (
-                source
-                and target
-                and len(source.split()) <= max_words
-                and len(target.split()) <= max_words
-            ):
-                pairs.append((source, target))
+        source, target = _bare(source), _bare(target)
+        if (
+            source
+            and target
+            and len(source.split()) <= max_words
+            and len(target.split()) <= max_words
+        ):
+            pairs.append((source, target))
     return pairs
 
 

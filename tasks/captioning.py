@@ -36,7 +36,11 @@ from keras_seq import export as export_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import captions as caption_sources
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
-from keras_seq.data.words import detokenize, tokenize
+from keras_seq.data.words import (
+    ids_to_text,
+    tokenize,
+    word_vocabulary,
+)
 from keras_seq.errors import UserError
 from keras_seq.layers import AdditiveAttention, RNNStack, residual_block
 
@@ -201,16 +205,6 @@ def _split(examples, seed: int):
     return split["train"], split["validation"], split["test"]
 
 
-def _vocabulary(captions: list[str], config: Config) -> Vocabulary:
-    counts: collections.Counter = collections.Counter()
-    for batch in tf.data.Dataset.from_tensor_slices(captions).batch(1024):
-        for row in tokenize(batch).to_list():
-            counts.update(word.decode() for word in row)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    words = [word for word, _ in ranked[: config.max_vocabulary - 4]]
-    return Vocabulary([START, END, *words])
-
-
 def _image_bytes(example) -> bytes:
     if isinstance(example.image, bytes):
         return example.image
@@ -259,7 +253,9 @@ def load_data(config: Config) -> Data:
             f"exclude={config.exclude!r} leaves {len(examples)} captioned images"
         )
     train, validation, test = _split(examples, config.seed)
-    vocabulary = _vocabulary([example.caption for example in train], config)
+    vocabulary = word_vocabulary(
+        [example.caption for example in train], config.max_vocabulary, [START, END]
+    )
     table = export_lib.string_to_id_table(vocabulary.symbols)
 
     def captions(texts):
@@ -492,17 +488,12 @@ class _Captioner(tf.Module):
             return [state["features"], state["image"]]
         return [state["features"]]
 
-    def _words(self, tokens, lengths):
-        keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
-        words = export_lib.id_to_string(self.symbols, tokens)
-        return detokenize(tf.where(keep, words, ""))
-
     def greedy(self, images):
         step_fn, start, state = self._start(images)
         tokens, lengths = decoding.greedy_decode(
             step_fn, start, state, self.config.max_tokens + 1, END_ID
         )
-        return self._words(tokens, lengths)
+        return ids_to_text(self.symbols, tokens, lengths)
 
     def beam(self, images):
         step_fn, start, state = self._start(images)
@@ -515,7 +506,7 @@ class _Captioner(tf.Module):
             END_ID,
             self.config.length_penalty,
         )
-        return self._words(tokens[:, 0], lengths[:, 0])
+        return ids_to_text(self.symbols, tokens[:, 0], lengths[:, 0])
 
     def attention(self, images, captions):
         """Attention weights `[B, T, h * w]` while the decoder reads `captions`."""

@@ -17,7 +17,6 @@ References:
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import random
 import warnings
@@ -31,7 +30,11 @@ from keras_seq import export as export_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import parallel
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
-from keras_seq.data.words import detokenize, tokenize
+from keras_seq.data.words import (
+    ids_to_text,
+    tokenize,
+    word_vocabulary,
+)
 from keras_seq.errors import UserError
 from keras_seq.layers import AdditiveAttention, DotAttention, RNNStack
 
@@ -120,16 +123,6 @@ class Model:
     step: keras.Model
 
 
-def _vocabulary(texts: list[str], config: Config) -> Vocabulary:
-    counts: collections.Counter = collections.Counter()
-    for batch in tf.data.Dataset.from_tensor_slices(texts).batch(1024):
-        for row in tokenize(batch).to_list():
-            counts.update(word.decode() for word in row)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    words = [word for word, _ in ranked[: config.max_vocabulary - 4]]
-    return Vocabulary([START, END, *words])
-
-
 def _encode(vocabulary: Vocabulary, texts: tf.Tensor, max_tokens: int):
     table = export_lib.string_to_id_table(vocabulary.symbols)
     words = tokenize(texts)[:, :max_tokens]
@@ -146,8 +139,12 @@ def load_data(config: Config) -> Data:
     test = [pairs[i] for i in order[:test_size]]
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
-    source_vocabulary = _vocabulary([s for s, _ in train], config)
-    target_vocabulary = _vocabulary([t for _, t in train], config)
+    source_vocabulary = word_vocabulary(
+        [s for s, _ in train], config.max_vocabulary, [START, END]
+    )
+    target_vocabulary = word_vocabulary(
+        [t for _, t in train], config.max_vocabulary, [START, END]
+    )
     source_table = export_lib.string_to_id_table(source_vocabulary.symbols)
     target_table = export_lib.string_to_id_table(target_vocabulary.symbols)
     lexicon = []
@@ -413,17 +410,12 @@ class _Translator(tf.Module):
         start = tf.fill([tf.shape(source)[0]], START_ID)
         return step_fn, start, state, max_length
 
-    def _words(self, tokens, lengths):
-        keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
-        words = export_lib.id_to_string(self.target_symbols, tokens)
-        return detokenize(tf.where(keep, words, ""))
-
     def greedy(self, texts):
         step_fn, start, state, max_length = self._start(texts)
         tokens, lengths = decoding.greedy_decode(
             step_fn, start, state, max_length, END_ID
         )
-        return {"translation": self._words(tokens, lengths)}
+        return {"translation": ids_to_text(self.target_symbols, tokens, lengths)}
 
     def beam(self, texts):
         step_fn, start, state, max_length = self._start(texts)
@@ -436,7 +428,9 @@ class _Translator(tf.Module):
             END_ID,
             self.config.length_penalty,
         )
-        return {"translation": self._words(tokens[:, 0], lengths[:, 0])}
+        return {
+            "translation": ids_to_text(self.target_symbols, tokens[:, 0], lengths[:, 0])
+        }
 
     def attention(self, source, translation):
         """Attention weights while the decoder reads `translation` (forced)."""

@@ -1,4 +1,4 @@
-"""Words of a sentence and back, in TensorFlow ops.
+"""Words of a sentence and back, in TensorFlow ops; word vocabularies.
 
 The same ops run in the tf.data pipeline and inside an exported SavedModel,
 so a served model splits text exactly as training did.
@@ -6,7 +6,12 @@ so a served model splits text exactly as training did.
 
 from __future__ import annotations
 
+import collections
+
 import tensorflow as tf
+
+from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, Vocabulary
+from keras_seq.export import id_to_string
 
 # Punctuation becomes words of its own; apostrophes stay inside words.
 PUNCTUATION = r'([.,!?;:"()\[\]“”„«»…/])'
@@ -25,3 +30,22 @@ def detokenize(words: tf.Tensor) -> tf.Tensor:
     joined = tf.strings.regex_replace(joined, " +", " ")
     joined = tf.strings.regex_replace(joined, r" ([.,!?;:)\]…])", r"\1")
     return tf.strings.strip(joined)
+
+
+def word_vocabulary(texts: list[str], size: int, reserved: list[str]) -> Vocabulary:
+    """`reserved` symbols (such as start and end), then the most frequent words
+    of `texts` (ties alphabetical): `size` ids in all, padding and OOV
+    included."""
+    counts: collections.Counter = collections.Counter()
+    for batch in tf.data.Dataset.from_tensor_slices(texts).batch(1024):
+        for row in tokenize(batch).to_list():
+            counts.update(word.decode() for word in row)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    room = max(0, size - FIRST_SYMBOL_ID - len(reserved))
+    return Vocabulary([*reserved, *(word for word, _ in ranked[:room])])
+
+
+def ids_to_text(symbols: list[str], tokens: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+    """The sentences of word ids `[B, T]`, each cut after `lengths` `[B]` words."""
+    keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
+    return detokenize(tf.where(keep, id_to_string(symbols, tokens), ""))

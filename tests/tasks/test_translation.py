@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_seq import cli
 from keras_seq.config import apply_overrides
+from keras_seq.data import words as words_lib
 from tasks import translation
 from tests.conftest import run_python
 
@@ -52,9 +53,9 @@ def tiny_run(corpus, tmp_path_factory):
 
 
 def test_tokenize_and_detokenize():
-    words = translation.tokenize(tf.constant(["Ich bin's, Ärger!", ""]))
+    words = words_lib.tokenize(tf.constant(["Ich bin's, Ärger!", ""]))
     assert words.to_list() == [[b"ich", b"bin's", b",", "ärger".encode(), b"!"], []]
-    joined = translation.detokenize(tf.constant([["i", "am", "hungry", "."]]))
+    joined = words_lib.detokenize(tf.constant([["i", "am", "hungry", "."]]))
     assert joined.numpy().tolist() == [b"i am hungry."]
 
 

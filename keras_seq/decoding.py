@@ -275,3 +275,25 @@ def beam_search(
         tf.gather(normalised, order, batch_dims=1),
         tf.gather(lengths, order, batch_dims=1),
     )
+
+
+def teacher_forced(step_fn: StepFn, inputs: tf.Tensor, initial_state: Any) -> tf.Tensor:
+    """Feeds `inputs` `[batch, steps]` one step at a time and stacks what
+    `step_fn` returns for each step (say, its attention weights) into
+    `[batch, steps, ...]`: how a decoder looked while reading a given
+    sequence."""
+    inputs = tf.cast(inputs, tf.int32)
+    steps = tf.shape(inputs)[1]
+
+    def body(step, state, outputs):
+        output, state = step_fn(inputs[:, step], state)
+        return step + 1, state, outputs.write(step, output)
+
+    _, _, outputs = tf.while_loop(
+        lambda step, *_: step < steps,
+        body,
+        (tf.constant(0), initial_state, tf.TensorArray(tf.float32, size=steps)),
+    )
+    stacked = outputs.stack()
+    rank = tf.rank(stacked)
+    return tf.transpose(stacked, tf.concat([[1, 0], tf.range(2, rank)], axis=0))

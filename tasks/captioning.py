@@ -516,22 +516,15 @@ class _Captioner(tf.Module):
         features, embedded, _ = self.pieces.encoder(images)
         states = self.pieces.start(embedded)
         states = list(states) if isinstance(states, (list, tuple)) else [states]
-        steps = tf.shape(inputs)[1]
-
         context = self._context({"features": features, "image": embedded})
 
-        def body(t, states, weights):
+        def step_fn(tokens, states):
             _, step_weights, *states = self.pieces.step(
-                [inputs[:, t : t + 1], *context, *states]
+                [tokens[:, None], *context, *states]
             )
-            return t + 1, states, weights.write(t, step_weights[:, 0])
+            return step_weights[:, 0], states
 
-        _, _, weights = tf.while_loop(
-            lambda t, *_: t < steps,
-            body,
-            (tf.constant(0), states, tf.TensorArray(tf.float32, size=steps)),
-        )
-        return tf.transpose(weights.stack(), [1, 0, 2])
+        return decoding.teacher_forced(step_fn, inputs, states)
 
 
 def _bleu(hypotheses: list[str], references: list[list[str]], order: int) -> float:

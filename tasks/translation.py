@@ -439,21 +439,16 @@ class _Translator(tf.Module):
         target = tf.cast(self.target_table.lookup(words), tf.int32).to_tensor(PAD_ID)
         encoder_sequence, *states = self.pieces.encoder(source_ids)
         inputs = tf.concat([tf.fill([tf.shape(target)[0], 1], START_ID), target], 1)
-        steps = tf.shape(inputs)[1]
 
-        def body(t, states, weights):
+        def step_fn(tokens, states):
             _, step_weights, *states = self.pieces.step(
-                [inputs[:, t : t + 1], source_ids, encoder_sequence, *states]
+                [tokens[:, None], source_ids, encoder_sequence, *states]
             )
-            return t + 1, states, weights.write(t, step_weights[:, 0])
+            return step_weights[:, 0], states
 
-        _, _, weights = tf.while_loop(
-            lambda t, *_: t < steps,
-            body,
-            (tf.constant(0), states, tf.TensorArray(tf.float32, size=steps)),
-        )
+        weights = decoding.teacher_forced(step_fn, inputs, states)
         return {
-            "weights": tf.transpose(weights.stack(), [1, 0, 2]),
+            "weights": weights,
             "source_words": tokenize(source)[:, : self.config.max_tokens].to_tensor(""),
             "target_words": tf.concat(
                 [words.to_tensor(""), tf.fill([tf.shape(target)[0], 1], END)], 1

@@ -153,3 +153,14 @@ def test_beam_search_runs_in_a_tf_function_with_nested_state():
     assert tokens.shape[:2] == (2, 3)
     assert np.all(np.diff(scores.numpy(), axis=-1) <= 1e-6)
     np.testing.assert_array_equal(tokens[0, 0, :2], [2, 0])
+
+
+def test_teacher_forced_stacks_what_each_step_reports():
+    def step_fn(tokens, state):
+        # Reports the token it read, one-hot, and counts the steps.
+        return tf.one_hot(tokens, 4) * tf.cast(state[:, None], tf.float32), state + 1
+
+    inputs = tf.constant([[1, 2, 3], [0, 0, 2]])
+    outputs = decoding.teacher_forced(step_fn, inputs, tf.ones([2], tf.int32))
+    expected = tf.one_hot(inputs, 4).numpy() * np.array([1, 2, 3])[None, :, None]
+    np.testing.assert_allclose(outputs.numpy(), expected)

@@ -467,10 +467,17 @@ class _Captioner(tf.Module):
         self.symbols = vocabulary.symbols
         self.table = export_lib.string_to_id_table(self.symbols)
 
-    def _start(self, images):
+    def _read(self, images):
+        """The encoder's features and embedding, and the decoder's states
+        after reading the image."""
         features, embedded, _ = self.pieces.encoder(images)
         states = self.pieces.start(embedded)
-        states = states if isinstance(states, (list, tuple)) else [states]
+        # A one-state cell (gru, rnn) gives a tensor, not a list.
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        return features, embedded, states
+
+    def _start(self, images):
+        features, embedded, states = self._read(images)
         state = {"rnn": list(states), "features": features, "image": embedded}
 
         def step_fn(tokens, state):
@@ -513,9 +520,7 @@ class _Captioner(tf.Module):
         words = tokenize(captions)[:, : self.config.max_tokens]
         ids = tf.cast(self.table.lookup(words), tf.int32).to_tensor(PAD_ID)
         inputs = tf.concat([tf.fill([tf.shape(ids)[0], 1], START_ID), ids], axis=1)
-        features, embedded, _ = self.pieces.encoder(images)
-        states = self.pieces.start(embedded)
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        features, embedded, states = self._read(images)
         context = self._context({"features": features, "image": embedded})
 
         def step_fn(tokens, states):

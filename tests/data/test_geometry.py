@@ -36,6 +36,22 @@ def test_held_karp_agrees_with_cp_sat(size):
         np.testing.assert_array_equal(exact[row], solved)
 
 
+def test_lkh_finds_the_optimal_tours_of_mixed_sizes():
+    # Sizes on both sides of HELD_KARP_MAX: Held-Karp below, LKH above.
+    points, sizes = geometry.random_points(12, (12, 16), np.random.default_rng(5))
+    near = geometry.near_optimal_tours(points, sizes)
+    exact = geometry.optimal_tours(points, sizes)
+    assert (sizes > geometry.HELD_KARP_MAX).sum() >= 4
+    for row, size in enumerate(sizes):
+        assert sorted(near[row, :size]) == list(range(size))
+        assert (near[row, size:] == -1).all()
+    np.testing.assert_allclose(
+        geometry.tour_lengths(points, near),
+        geometry.tour_lengths(points, exact),
+        atol=1e-5,
+    )
+
+
 def test_held_karp_beats_every_other_tour():
     from itertools import permutations
 
@@ -87,6 +103,11 @@ def test_problem_sets_are_cached_and_seeded(tmp_path):
     other = geometry.problem_set("tsp", 30, (5, 6), seed=2, cache_dir=tmp_path)
     np.testing.assert_array_equal(first["answers"], again["answers"])
     assert not np.array_equal(first["points"], other["points"])
+    # Near-optimal tours are cached apart only where they are not exact.
+    geometry.problem_set("tsp", 30, (5, 6), 1, tmp_path, near_optimal=True)
+    assert len(list(tmp_path.glob("*.npz"))) == 2
+    geometry.problem_set("tsp", 4, (15, 15), 1, tmp_path, near_optimal=True)
+    assert len(list(tmp_path.glob("tsp_lkh_*.npz"))) == 1
 
 
 def test_parallel_solving_matches_one_process():

@@ -69,6 +69,13 @@ class Config(TrainingConfig):
         "none", help="backbone weights: none, imagenet (online) or a file path"
     )
     filters: int = option(32, minimum=1, help="first width of the small encoder")
+    augment: float = option(
+        0.0,
+        minimum=0.0,
+        maximum=0.5,
+        help="in training, shift and zoom images at random by up to this "
+        "fraction (white fill); 0: off",
+    )
     attention: str = option(
         "additive",
         choices=("none", "additive"),
@@ -336,10 +343,16 @@ def _encoder(config: Config) -> keras.Model:
             f"for a backbone. Received: encoder_weights={config.encoder_weights!r}"
         )
     image = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
+    seen = image
+    if config.augment:
+        # Only in training: inference, export and the baselines see the image.
+        shift, fill = config.augment, {"fill_mode": "constant", "fill_value": 1.0}
+        seen = keras.layers.RandomTranslation(shift, shift, name="shift", **fill)(seen)
+        seen = keras.layers.RandomZoom(shift, name="zoom", **fill)(seen)
     grid = (
-        _small_encoder(image, config)
+        _small_encoder(seen, config)
         if config.encoder == "small"
-        else _backbone(image, config)
+        else _backbone(seen, config)
     )
     features = keras.layers.Reshape((-1, grid.shape[-1]), name="features")(grid)
     pooled = keras.layers.GlobalAveragePooling2D(name="pooled")(grid)
@@ -470,7 +483,8 @@ class _Captioner(tf.Module):
     def _read(self, images):
         """The encoder's features and embedding, and the decoder's states
         after reading the image."""
-        features, embedded, _ = self.pieces.encoder(images)
+        # training=False: random augmentation layers default to training.
+        features, embedded, _ = self.pieces.encoder(images, training=False)
         states = self.pieces.start(embedded)
         # A one-state cell (gru, rnn) gives a tensor, not a list.
         states = list(states) if isinstance(states, (list, tuple)) else [states]

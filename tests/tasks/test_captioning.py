@@ -55,7 +55,7 @@ def tiny_run(shapes, tmp_path_factory):
     output = tmp_path_factory.mktemp("run") / "run"
     arguments = ["run", "captioning", "--preset", "tiny", "--output", str(output)]
     arguments += ["--set", f"data=file:{shapes / 'captions.tsv'}"]
-    arguments += ["--set", "attention=additive"]
+    arguments += ["--set", "attention=additive", "--set", "augment=0.1"]
     assert cli.main(arguments) == 0
     return output
 
@@ -179,16 +179,26 @@ def test_training_and_inference_pieces_agree(attention, every_step):
 
     config = apply_overrides(
         captioning.PRESETS["tiny"],
-        {"attention": attention, "image_every_step": str(every_step), "dropout": "0"},
+        # Augmentation is on: it must leave inference alone.
+        {
+            "attention": attention,
+            "image_every_step": str(every_step),
+            "dropout": "0",
+            "augment": "0.2",
+        },
     )
     vocabulary = Vocabulary([captioning.START, captioning.END, "a", "red", "square"])
     data = SimpleNamespace(vocabulary=vocabulary, train_size=8)
     pieces = captioning.build_model(config, data)
     image = tf.random.uniform([2, config.image_size, config.image_size, 3], seed=1)
     caption_in = tf.constant([[2, 4, 5, 6], [2, 4, 6, 0]], tf.int32)
-    expected = pieces.model({"image": image, "caption_in": caption_in}).numpy()
+    inputs = {"image": image, "caption_in": caption_in}
+    expected = pieces.model(inputs, training=False).numpy()
     captioner = captioning._Captioner(config, pieces, vocabulary)
     step_fn, _, state = captioner._start(image)
     for t in range(3):
         logits, state = step_fn(caption_in[:, t], state)
         np.testing.assert_allclose(logits.numpy(), expected[:, t], atol=1e-4)
+    # Augmentation changes what the training model sees (this call also
+    # moves batch normalisation's statistics, so it comes last).
+    assert not np.allclose(pieces.model(inputs, training=True).numpy(), expected)

@@ -410,7 +410,8 @@ class Solver(tf.Module):
         return self._fit(self._answers(tokens, lengths), points)
 
     def beam(self, points, point_mask):
-        """Beam search; for a tour the shortest of the finished beams."""
+        """Beam search; of the finished beams, the shortest tour or the
+        largest hull."""
         step_fn, start, state, positions = self._start(points, point_mask)
         tokens, scores, lengths = decoding.beam_search(
             step_fn, start, state, self.config.beam_width, positions, END
@@ -421,30 +422,48 @@ class Solver(tf.Module):
             tf.reshape(tokens, [batch_size * width, -1]), tf.reshape(lengths, [-1])
         )
         answers = tf.reshape(flat, [batch_size, width, -1])
+        # Beams that went through a forbidden choice score about -1e9.
+        usable = scores > -1e8
         if self.problem == "tsp":
-            # Beams that went through a forbidden choice score about -1e9.
-            usable = scores > -1e8
+            # The shortest tour.
             lengths = tour_lengths(points, answers)
             lengths = tf.where(usable, lengths, tf.fill(tf.shape(lengths), np.inf))
             best = tf.argmin(lengths, axis=1, output_type=tf.int32)
         else:
-            best = tf.zeros([batch_size], tf.int32)
+            # The largest convex polygon: no other has the hull's area, and a
+            # decoder that ended early (cornered) leaves a smaller one.
+            areas = tf.where(usable, polygon_areas(points, answers), -1.0)
+            best = tf.argmax(areas, axis=1, output_type=tf.int32)
         return self._fit(tf.gather(answers, best, batch_dims=1), points)
 
 
-def tour_lengths(points, answers):
-    """Closed-tour lengths `[B, W]` of answers `[B, W, T]` (padded with -1)."""
+def _edges(points, answers):
+    """The corners of answers `[B, W, T]` (padded with -1) as closed polygons:
+    each corner `[B, W, T, 2]`, the corner after it (the first after the
+    last) and whether it is real."""
     valid = answers >= 0
     corners = tf.gather(points, tf.maximum(answers, 0), batch_dims=1)
     count = tf.reduce_sum(tf.cast(valid, tf.int32), axis=-1)
-    # The corner after each one: the next, or the first after the last.
     following = tf.roll(corners, shift=-1, axis=2)
     last = tf.maximum(count - 1, 0)
     first = corners[:, :, :1]
     is_last = tf.range(tf.shape(answers)[2])[None, None, :] == last[..., None]
     following = tf.where(is_last[..., None], first, following)
+    return corners, following, valid
+
+
+def tour_lengths(points, answers):
+    """Closed-tour lengths `[B, W]` of answers `[B, W, T]` (padded with -1)."""
+    corners, following, valid = _edges(points, answers)
     steps = tf.norm(following - corners, axis=-1)
     return tf.reduce_sum(tf.where(valid, steps, 0.0), axis=-1)
+
+
+def polygon_areas(points, answers):
+    """Areas `[B, W]` of the polygons of answers `[B, W, T]` (shoelace)."""
+    corners, following, valid = _edges(points, answers)
+    cross = _cross(tf.zeros_like(corners), corners, following)
+    return tf.abs(tf.reduce_sum(tf.where(valid, cross, 0.0), axis=-1)) / 2
 
 
 def solve_all(solver_fn, points: np.ndarray, sizes: np.ndarray, batch_size=256):

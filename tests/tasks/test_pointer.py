@@ -106,6 +106,28 @@ def test_decoded_answers_obey_the_rules_on_mixed_sizes(task):
                 assert len(set(chosen)) == len(chosen)
 
 
+def test_polygon_areas_and_tour_lengths_match_numpy():
+    points, sizes = geometry.random_points(6, (5, 8), np.random.default_rng(2))
+    hulls = geometry.convex_hulls(points, sizes)
+    tours = geometry.optimal_tours(points, sizes)
+    # Two answers per set, padded with -1: its hull and its optimal tour.
+    answers = np.stack([hulls, tours], axis=1)
+    areas = _pointer.polygon_areas(tf.constant(points), tf.constant(answers)).numpy()
+    lengths = _pointer.tour_lengths(tf.constant(points), tf.constant(answers)).numpy()
+    for row in range(6):
+        for column, answer in enumerate(answers[row]):
+            corners = points[row][answer[answer >= 0]]
+            assert areas[row, column] == pytest.approx(
+                geometry.polygon_area(corners), abs=1e-5
+            )
+        assert lengths[row, 1] == pytest.approx(
+            geometry.tour_lengths(points[row : row + 1], tours[row : row + 1])[0],
+            abs=1e-5,
+        )
+    # Nothing on the points is larger than their hull.
+    assert (areas[:, 0] >= areas[:, 1] - 1e-6).all()
+
+
 def test_forced_choices_follow_the_tour_rules():
     points = tf.constant([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]])
     mask = tf.ones([1, 4], tf.bool)

@@ -430,40 +430,69 @@ class Solver(tf.Module):
             lengths = tf.where(usable, lengths, tf.fill(tf.shape(lengths), np.inf))
             best = tf.argmin(lengths, axis=1, output_type=tf.int32)
         else:
-            # The largest convex polygon: no other has the hull's area, and a
-            # decoder that ended early (cornered) leaves a smaller one.
-            areas = tf.where(usable, polygon_areas(points, answers), -1.0)
-            best = tf.argmax(areas, axis=1, output_type=tf.int32)
+            best = largest_hulls(points, answers, usable)
         return self._fit(tf.gather(answers, best, batch_dims=1), points)
 
 
 def _edges(points, answers):
     """The corners of answers `[B, W, T]` (padded with -1) as closed polygons:
     each corner `[B, W, T, 2]`, the corner after it (the first after the
-    last) and whether it is real."""
+    last), the one after that, and whether the corner is real."""
     valid = answers >= 0
     corners = tf.gather(points, tf.maximum(answers, 0), batch_dims=1)
     count = tf.reduce_sum(tf.cast(valid, tf.int32), axis=-1)
-    following = tf.roll(corners, shift=-1, axis=2)
-    last = tf.maximum(count - 1, 0)
-    first = corners[:, :, :1]
-    is_last = tf.range(tf.shape(answers)[2])[None, None, :] == last[..., None]
-    following = tf.where(is_last[..., None], first, following)
-    return corners, following, valid
+    is_last = (
+        tf.range(tf.shape(answers)[2])[None, None, :]
+        == tf.maximum(count - 1, 0)[..., None]
+    )
+
+    def after(sequence):
+        return tf.where(
+            is_last[..., None], sequence[:, :, :1], tf.roll(sequence, -1, axis=2)
+        )
+
+    following = after(corners)
+    return corners, following, after(following), valid
 
 
 def tour_lengths(points, answers):
     """Closed-tour lengths `[B, W]` of answers `[B, W, T]` (padded with -1)."""
-    corners, following, valid = _edges(points, answers)
+    corners, following, _, valid = _edges(points, answers)
     steps = tf.norm(following - corners, axis=-1)
     return tf.reduce_sum(tf.where(valid, steps, 0.0), axis=-1)
 
 
 def polygon_areas(points, answers):
     """Areas `[B, W]` of the polygons of answers `[B, W, T]` (shoelace)."""
-    corners, following, valid = _edges(points, answers)
+    corners, following, _, valid = _edges(points, answers)
     cross = _cross(tf.zeros_like(corners), corners, following)
     return tf.abs(tf.reduce_sum(tf.where(valid, cross, 0.0), axis=-1)) / 2
+
+
+def is_convex(points, answers):
+    """Whether answers `[B, W, T]` are convex polygons turning left: `[B, W]`."""
+    corners, following, then, valid = _edges(points, answers)
+    left = _cross(corners, following, then) > 0
+    count = tf.reduce_sum(tf.cast(valid, tf.int32), axis=-1)
+    return tf.reduce_all(left | ~valid, axis=-1) & (count >= 3)
+
+
+def largest_hulls(points, answers, usable):
+    """The beam `[B]` of answers `[B, W, T]` to keep as the hull: the largest
+    convex polygon (no other on the points has the hull's area; a decoder
+    that ended early, cornered, leaves a smaller or a concave one), else the
+    largest polygon; never an unusable beam when there is another."""
+
+    def where_any(preferred, otherwise):
+        return tf.where(
+            tf.reduce_any(preferred, axis=1, keepdims=True), preferred, otherwise
+        )
+
+    convex = usable & is_convex(points, answers)
+    pool = where_any(convex, where_any(usable, tf.ones_like(usable)))
+    areas = polygon_areas(points, answers)
+    score = tf.where(pool, areas, tf.fill(tf.shape(areas), -np.inf))
+    return tf.argmax(score, axis=1, output_type=tf.int32)
 
 
 def solve_all(solver_fn, points: np.ndarray, sizes: np.ndarray, batch_size=256):

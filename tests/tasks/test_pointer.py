@@ -128,6 +128,33 @@ def test_polygon_areas_and_tour_lengths_match_numpy():
     assert (areas[:, 0] >= areas[:, 1] - 1e-6).all()
 
 
+def test_the_hull_beam_kept_is_the_largest_convex_polygon():
+    # A square with a point inside (4).
+    square = [[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.6, 0.5]]
+    points = tf.constant([square, square])
+    answers = tf.constant(
+        [
+            # concave but larger than the triangle; the triangle; the hull
+            [[0, 1, 4, 2, 3], [0, 1, 2, -1, -1], [0, 1, 2, 3, -1]],
+            # clockwise (not turning left); a triangle; concave
+            [[0, 3, 2, 1, -1], [0, 1, 2, -1, -1], [0, 1, 4, 2, 3]],
+        ]
+    )
+    np.testing.assert_array_equal(
+        _pointer.is_convex(points, answers).numpy(),
+        [[False, True, True], [False, True, False]],
+    )
+    everything = tf.ones([2, 3], tf.bool)
+    np.testing.assert_array_equal(
+        _pointer.largest_hulls(points, answers, everything).numpy(), [2, 1]
+    )
+    # An unusable beam is never kept while another is usable.
+    usable = tf.constant([[True, True, False], [True, False, False]])
+    np.testing.assert_array_equal(
+        _pointer.largest_hulls(points, answers, usable).numpy(), [1, 0]
+    )
+
+
 def test_forced_choices_follow_the_tour_rules():
     points = tf.constant([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]]])
     mask = tf.ones([1, 4], tf.bool)

@@ -70,7 +70,7 @@ class Config(TrainingConfig):
     )
     filters: int = option(32, minimum=1, help="first width of the small encoder")
     augment: float = option(
-        0.0,
+        0.1,
         minimum=0.0,
         maximum=0.5,
         help="in training, shift and zoom images at random by up to this "
@@ -87,7 +87,7 @@ class Config(TrainingConfig):
     cell: str = option("lstm", choices=CELLS, help="decoder cell")
     units: int = option(256, minimum=1, help="decoder units")
     embedding_dim: int = option(128, minimum=1, help="word and image embedding width")
-    dropout: float = option(0.3, minimum=0.0, maximum=0.95, help="dropout rate")
+    dropout: float = option(0.5, minimum=0.0, maximum=0.95, help="dropout rate")
     max_vocabulary: int = option(3000, minimum=4, help="words kept")
     max_tokens: int = option(20, minimum=2, help="longest caption (words)")
     beam_width: int = option(3, minimum=1, help="beam search width")
@@ -118,6 +118,7 @@ PRESETS = {
         DEFAULT,
         attention="none",
         image_every_step=False,
+        augment=0.0,
         image_size=128,
         filters=64,
         units=512,

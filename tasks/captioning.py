@@ -91,7 +91,7 @@ class Config(TrainingConfig):
     max_vocabulary: int = option(3000, minimum=4, help="words kept")
     max_tokens: int = option(20, minimum=2, help="longest caption (words)")
     beam_width: int = option(3, minimum=1, help="beam search width")
-    length_penalty: float = option(0.6, minimum=0.0, help="beam length penalty")
+    length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
     epochs: int = option(60, minimum=1, help="number of epochs")
     batch_size: int = option(32, minimum=1, help="images per batch")
     learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")

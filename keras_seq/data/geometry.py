@@ -331,8 +331,7 @@ def solve(
         )
     workers = workers or os.cpu_count() or 1
     # Parts small enough to spread over the workers and move the progress bar.
-    slow = problem == "tsp" and points.shape[1] > HELD_KARP_MAX
-    largest = 256 if slow else 4096
+    largest = 256 if problem == "tsp" and points.shape[1] > HELD_KARP_MAX else 4096
     part_size = max(16, min(largest, -(-len(points) // (4 * workers))))
     parts = [
         (problem, points[start : start + part_size], sizes[start : start + part_size])

@@ -169,6 +169,11 @@ def _held_karp_chunk(points: np.ndarray) -> np.ndarray:
     return np.stack([canonical_tour(tour) for tour in tours])
 
 
+def _scaled_distances(points: np.ndarray) -> np.ndarray:
+    """Distances as integers, as the exact and the LKH solvers both take them."""
+    return np.round(distances(points) * CP_SAT_SCALE).astype(np.int64)
+
+
 def cp_sat_tour(points: np.ndarray, time_limit: float = 60.0) -> np.ndarray:
     """An optimal tour of one point set `[n, 2]` from OR-Tools CP-SAT.
 
@@ -178,7 +183,7 @@ def cp_sat_tour(points: np.ndarray, time_limit: float = 60.0) -> np.ndarray:
     from ortools.sat.python import cp_model
 
     num_cities = len(points)
-    scaled = np.round(distances(points) * CP_SAT_SCALE).astype(np.int64)
+    scaled = _scaled_distances(points)
     model = cp_model.CpModel()
     arcs = {}
     for i, j in itertools.permutations(range(num_cities), 2):
@@ -211,7 +216,7 @@ def lkh_tour(points: np.ndarray) -> np.ndarray:
     """
     import elkai
 
-    scaled = np.round(distances(points) * CP_SAT_SCALE).astype(np.int64)
+    scaled = _scaled_distances(points)
     tour = elkai.DistanceMatrix(scaled.tolist()).solve_tsp(runs=LKH_RUNS)
     return canonical_tour(tour[:-1])
 

@@ -30,7 +30,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 from keras_seq import config as config_lib  # noqa: E402
-from keras_seq import training  # noqa: E402
+from keras_seq import registry, training  # noqa: E402
 from keras_seq.data import pipelines  # noqa: E402
 from tasks import char_generation  # noqa: E402
 
@@ -119,7 +119,7 @@ def main() -> None:
         f"{len(data.validation_ids):,} chars, vocabulary {data.vocabulary.size}",
         flush=True,
     )
-    pieces = char_generation.build_model(config, data)
+    pieces = registry.build_model(char_generation, config, data)
     budget = CosineOverTime(args.seconds, config.learning_rate)
     started = time.monotonic()
     with tempfile.TemporaryDirectory() as output_dir:

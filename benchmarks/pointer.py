@@ -108,8 +108,7 @@ def main() -> None:
     started = time.monotonic()
     data = task.load_data(config)
     data_minutes = (time.monotonic() - started) / 60
-    keras.utils.set_random_seed(config.seed)
-    pieces = task.build_model(config, data)
+    pieces = registry.build_model(task, config, data)
 
     def evaluate():
         return {

@@ -27,6 +27,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_seq import config as config_lib  # noqa: E402
+from keras_seq import registry  # noqa: E402
 from tasks import text_classification  # noqa: E402
 
 
@@ -91,9 +92,8 @@ def tfidf_baseline(data) -> dict:
 
 
 def train_variant(config, data) -> dict:
-    keras.utils.set_random_seed(config.seed)
     started = time.monotonic()
-    pieces = text_classification.build_model(config, data)
+    pieces = registry.build_model(text_classification, config, data)
     with tempfile.TemporaryDirectory() as output_dir:
         text_classification.train(config, pieces, data, output_dir)
         results = text_classification.evaluate(config, pieces, data)

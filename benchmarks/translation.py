@@ -27,6 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 
 from keras_seq import config as config_lib  # noqa: E402
+from keras_seq import registry  # noqa: E402
 from tasks import translation  # noqa: E402
 
 
@@ -48,9 +49,8 @@ def main() -> None:
     result = {}
     for attention in ("none", "dot", "additive"):
         variant = dataclasses.replace(config, attention=attention)
-        keras.utils.set_random_seed(variant.seed)
         variant_started = time.monotonic()
-        pieces = translation.build_model(variant, data)
+        pieces = registry.build_model(translation, variant, data)
         with tempfile.TemporaryDirectory() as output_dir:
             translation.train(variant, pieces, data, output_dir)
         metrics = translation.evaluate(variant, pieces, data)

@@ -210,7 +210,7 @@ def _command_run(args: argparse.Namespace) -> None:
     started = time.monotonic()
     data = task.load_data(config)
     with strategy.scope():
-        pieces = task.build_model(config, data)
+        pieces = registry.build_model(task, config, data)
     if strategy.num_replicas_in_sync > 1:
         print(f"Training on {strategy.num_replicas_in_sync} replicas")
     output.mkdir(parents=True, exist_ok=True)
@@ -334,20 +334,17 @@ def _command_compare(args: argparse.Namespace) -> None:
         raise UserError(f"Task {args.task!r} has no `cell` setting to compare")
     cells = _cells(args.cells)
     output = Path(args.output or Path("runs") / f"compare_{args.task}")
-    import keras
-
     data = task.load_data(base)
     rows = []
     for cell in cells:
         config = config_lib.apply_overrides(base, {"cell": cell})
-        keras.utils.set_random_seed(config.seed)
         folder = output / cell
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "config.json").write_text(config_lib.to_json(config))
         (folder / "task.json").write_text(json.dumps({"task": args.task}))
         print(f"--- {args.task} with cell={cell} ---")
         started = time.monotonic()
-        pieces = task.build_model(config, data)
+        pieces = registry.build_model(task, config, data)
         task.train(config, pieces, data, folder)
         seconds = time.monotonic() - started
         _save_keras_model(pieces.model, folder / "model.keras")

@@ -69,3 +69,17 @@ def get_preset(task: ModuleType, preset: str):
             f"Unknown preset {preset!r}. Allowed: {', '.join(task.PRESETS)}"
         )
     return task.PRESETS[preset]
+
+
+def build_model(task: ModuleType, config, data):
+    """The task's model, its random draws seeded from `config.seed` just
+    before building.
+
+    Every entry point that trains (`keras-seq run`, `compare`, the
+    benchmarks) builds through here, after loading its data, so the same
+    settings start from the same weights whichever way they are run.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    return task.build_model(config, data)

@@ -1,5 +1,6 @@
 """The shared harness: resume after SIGKILL, mirrored strategy, clipping."""
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -190,3 +191,27 @@ def test_multi_worker_strategy_with_one_worker(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / "run" / "saved_model" / "saved_model.pb").is_file()
+
+
+def test_builds_start_from_the_same_weights_whatever_was_drawn_before():
+    # `run`, `compare` and the benchmarks all build through
+    # registry.build_model: random draws made before it (data loading,
+    # other models) must not change the initial weights.
+    from keras_seq import registry
+
+    task = registry.get_task("adding")
+    config = registry.get_preset(task, "tiny")
+    data = task.load_data(config)
+    first = registry.build_model(task, config, data).model.get_weights()
+    keras.random.normal((7,), seed=keras.random.SeedGenerator(3))
+    np.random.default_rng().normal(size=5)
+    keras.utils.set_random_seed(config.seed + 1)
+    keras.layers.Dense(3).build((None, 2))
+    second = registry.build_model(task, config, data).model.get_weights()
+    other = registry.build_model(
+        task, dataclasses.replace(config, seed=config.seed + 1), data
+    ).model.get_weights()
+    assert len(first) == len(second) > 0
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, other))

@@ -11,7 +11,8 @@ decoder's first input and the "end" answer that stops a convex hull. Point
 Only valid answers can be chosen, in training (the loss is over valid
 choices) and in decoding: a tour never returns to a visited point and ends
 when every point is visited; a hull starts at its smallest index, continues
-only with larger indices that turn left, and may end after three corners;
+only with larger indices that keep the corners so far a convex
+counter-clockwise polygon, and may end after three corners;
 a tour starts at point 0.
 The rules are TensorFlow ops (`choices`), shared by the tf.data pipeline
 and the in-graph decoding loop of the `solve` endpoint.
@@ -99,7 +100,7 @@ def _cross(origin, first, second):
     return a[..., 0] * b[..., 1] - a[..., 1] * b[..., 0]
 
 
-def choices(problem: str, points, point_mask, visited, count, first, last, before):
+def choices(problem: str, points, point_mask, visited, count, first, last):
     """The valid answers of every row at every step.
 
     Args:
@@ -107,8 +108,8 @@ def choices(problem: str, points, point_mask, visited, count, first, last, befor
         points: float32 `[B, N, 2]`; point_mask: bool `[B, N]`, real points.
         visited: bool `[B, T, N + 1]`, positions chosen before each step.
         count: int32 `[B, T]`, how many were chosen before each step.
-        first, last, before: int32 `[B, T]`, the positions chosen first, last
-            and before the last (0 when there is none yet).
+        first, last: int32 `[B, T]`, the positions chosen first and last (0
+            when there is none yet).
 
     Returns:
         bool `[B, T, N + 1]`: position 0 (end) and the points allowed next.
@@ -118,16 +119,9 @@ def choices(problem: str, points, point_mask, visited, count, first, last, befor
     allowed = real & ~visited
     if problem == "convex_hull":
         positions = tf.range(tf.shape(padded)[1])[None, None, :]
-        candidates = padded[:, None, :, :]
-        corner_first = _gather(padded, first)[:, :, None, :]
-        corner_last = _gather(padded, last)[:, :, None, :]
-        corner_before = _gather(padded, before)[:, :, None, :]
         started = (count >= 1)[..., None]
-        turning = (count >= 2)[..., None]
-        left = _cross(corner_before, corner_last, candidates) > -EPSILON
-        closes = _cross(corner_last, candidates, corner_first) > -EPSILON
         allowed &= ~started | (positions > first[..., None])
-        allowed &= ~turning | (left & closes)
+        allowed &= _keeps_convex(padded, visited, first, last)
         may_end = (count >= 3) | ~tf.reduce_any(allowed, axis=-1)
     else:
         # Every tour is written from point 0 (position 1).
@@ -135,6 +129,39 @@ def choices(problem: str, points, point_mask, visited, count, first, last, befor
         allowed &= (count > 0)[..., None] | (positions == 1)
         may_end = ~tf.reduce_any(allowed, axis=-1)
     return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
+
+
+def _keeps_convex(padded, visited, first, last):
+    """bool `[B, T, N + 1]`: candidates `c` that keep every corner chosen so
+    far on the left of (or on) both new edges, last -> c and the closing
+    c -> first.
+
+    A polygon is convex and counter-clockwise when all its corners lie on
+    the left of each of its edges; checking the corners already chosen
+    against the two edges a candidate would add keeps every partial answer
+    closable into such a polygon, so neither a right turn nor a second turn
+    around the first corner (a spiral) can be chosen.
+    """
+    corner_first = _gather(padded, first)[:, :, None, :]
+    corner_last = _gather(padded, last)[:, :, None, :]
+    candidates = padded[:, None, :, :]
+    # Offsets from the last corner, indexed by candidate c and by corner v.
+    offsets = candidates - corner_last
+    after_last = (
+        offsets[..., :, None, 0] * offsets[..., None, :, 1]
+        - offsets[..., :, None, 1] * offsets[..., None, :, 0]
+    )
+    # (first - c) x (v - c) = (first - c) x v - (first - c) x c.
+    closing = corner_first - candidates
+    closing_cross = (
+        closing[..., :, None, 0] * candidates[..., None, :, 1]
+        - closing[..., :, None, 1] * candidates[..., None, :, 0]
+    ) - (closing[..., 0] * candidates[..., 1] - closing[..., 1] * candidates[..., 0])[
+        ..., None
+    ]
+    chosen = visited[:, :, None, :]
+    left = (after_last > -EPSILON) & (closing_cross > -EPSILON)
+    return tf.reduce_all(left | ~chosen, axis=-1)
 
 
 def forced_choices(problem: str, points, point_mask, inputs, targets):
@@ -150,10 +177,7 @@ def forced_choices(problem: str, points, point_mask, inputs, targets):
     first = tf.broadcast_to(
         tf.concat([inputs, tf.zeros_like(inputs)], axis=1)[:, 1:2], tf.shape(inputs)
     )
-    before = tf.pad(inputs, [[0, 0], [1, 0]])[:, :-1]
-    allowed = choices(
-        problem, points, point_mask, visited, count, first, inputs, before
-    )
+    allowed = choices(problem, points, point_mask, visited, count, first, inputs)
     return allowed | tf.one_hot(
         tf.maximum(targets, 0), positions, on_value=True, off_value=False
     )
@@ -345,7 +369,6 @@ class Solver(tf.Module):
             "count": zeros,
             "first": zeros,
             "last": zeros,
-            "before": zeros,
         }
 
         def step_fn(tokens, state):
@@ -357,7 +380,6 @@ class Solver(tf.Module):
             count = state["count"] + tf.cast(chosen, tf.int32)
             first = tf.where(chosen & (state["count"] == 0), tokens, state["first"])
             last = tf.where(chosen, tokens, state["last"])
-            before = tf.where(chosen, state["last"], state["before"])
             allowed = choices(
                 self.problem,
                 state["points"],
@@ -366,7 +388,6 @@ class Solver(tf.Module):
                 count[:, None],
                 first[:, None],
                 last[:, None],
-                before[:, None],
             )
             logits, *rnn = self.pieces.step(
                 [
@@ -384,7 +405,6 @@ class Solver(tf.Module):
                 "count": count,
                 "first": first,
                 "last": last,
-                "before": before,
             }
             return logits[:, 0], new_state
 

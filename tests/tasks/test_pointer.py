@@ -187,6 +187,53 @@ def test_forced_choices_follow_the_hull_rules():
     assert allowed[3][0] and allowed[3][4] and not allowed[3][5]
 
 
+def test_hull_choices_keep_every_chosen_corner_on_the_left():
+    # After 0, 1, 2, point 3 turns left at 2 and leaves 0 on the left of the
+    # new edge, but closing 3 -> 0 would leave 1 on its right: the polygon
+    # 0, 1, 2, 3 has a reflex corner at 0, so 3 is not a valid choice.
+    points = tf.constant([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, -0.5]]])
+    mask = tf.ones([1, 4], tf.bool)
+    inputs, targets = _pointer.sequences(np.array([[0, 1, 2, -1]]))
+    allowed = _pointer.forced_choices("convex_hull", points, mask, inputs, targets)
+    assert allowed.numpy()[0, 3].tolist() == [True, False, False, False, False]
+
+
+def test_hull_choices_never_lead_to_a_polygon_that_is_not_convex():
+    # Random walks through the allowed choices end in convex polygons.
+    rng = np.random.default_rng(5)
+    points = rng.uniform(size=(64, 12, 2)).astype(np.float32)
+    mask = tf.ones([64, 12], tf.bool)
+    answers = np.full((64, 12), -1)
+    visited = np.zeros((64, 13), bool)
+    first = np.zeros(64, np.int32)
+    last = np.zeros(64, np.int32)
+    done = np.zeros(64, bool)
+    for step in range(12):
+        allowed = _pointer.choices(
+            "convex_hull",
+            tf.constant(points),
+            mask,
+            tf.constant(visited[:, None]),
+            tf.constant(visited.sum(axis=1, dtype=np.int32)[:, None]),
+            tf.constant(first[:, None]),
+            tf.constant(last[:, None]),
+        ).numpy()[:, 0]
+        for row in np.flatnonzero(~done):
+            options = np.flatnonzero(allowed[row])
+            position = rng.choice(options)
+            if position == 0:
+                done[row] = True
+                continue
+            answers[row, step] = position - 1
+            visited[row, position] = True
+            first[row] = first[row] or position
+            last[row] = position
+    usable = (answers >= 0).sum(axis=1) >= 3
+    assert usable.mean() > 0.5
+    convex = _pointer.is_convex(tf.constant(points), tf.constant(answers[:, None]))
+    np.testing.assert_array_equal(convex.numpy()[usable, 0], True)
+
+
 def test_hull_metrics_count_exact_valid_and_covered():
     points = np.array([[[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]]], np.float64)
     true = np.array([[0, 1, 2, 3, -1]])

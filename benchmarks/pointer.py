@@ -64,11 +64,14 @@ class Checkpoints(keras.callbacks.Callback):
         self.results: dict[str, dict] = {}
         self.started = None
         self.paused = 0.0
+        # Steps count the work a shared machine let the minutes do.
+        self.steps = 0
 
     def on_train_begin(self, logs=None):
         self.started = time.monotonic()
 
     def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
         trained = (time.monotonic() - self.started - self.paused) / 60
         if self.marks and trained >= self.marks[0]:
             mark = self.marks.pop(0)
@@ -76,6 +79,7 @@ class Checkpoints(keras.callbacks.Callback):
             found = self.evaluate()
             self.paused += time.monotonic() - paused
             found["train_minutes"] = round(trained, 2)
+            found["train_steps"] = self.steps
             self.results[f"{mark:g}"] = found
             print(f"\nAfter {trained:.1f} min of training: {found}", flush=True)
             if not self.marks:

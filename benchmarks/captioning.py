@@ -97,7 +97,8 @@ def main() -> None:
         }
         figures["beats_both_baselines"] = beats_both(figures)
         figures["seeds_beating_both"] = sum(run["beats_both_baselines"] for run in runs)
-        figures["train_size"] = runs[0]["train_size"]
+        # Each seed's split holds its own number of training pictures.
+        figures["train_sizes"] = [run["train_size"] for run in runs]
         figures["runs"] = runs
         result[source] = figures
     result["preset"] = args.preset

@@ -114,10 +114,9 @@ PRESETS = {
     "default": DEFAULT,
     # twemoji's 2,974 pictures overfit the default (validation loss lowest
     # after 4 of 30 epochs): more dropout, random shifts and zooms, fewer
-    # epochs, at the emoji's own 64 pixels. On tuxpaint the same settings
-    # scored lower (README, Results).
+    # epochs. On tuxpaint the same settings scored lower (README, Results).
     "twemoji": dataclasses.replace(
-        DEFAULT, data="twemoji", image_size=64, dropout=0.5, augment=0.1, epochs=30
+        DEFAULT, data="twemoji", dropout=0.5, augment=0.1, epochs=30
     ),
     # Vinyals et al. (2015): the image as the first input only, no attention,
     # 512 LSTM units and embeddings, a larger encoder.

@@ -142,25 +142,15 @@ def _keeps_convex(padded, visited, first, last):
     closable into such a polygon, so neither a right turn nor a second turn
     around the first corner (a spiral) can be chosen.
     """
-    corner_first = _gather(padded, first)[:, :, None, :]
-    corner_last = _gather(padded, last)[:, :, None, :]
-    candidates = padded[:, None, :, :]
-    # Offsets from the last corner, indexed by candidate c and by corner v.
-    offsets = candidates - corner_last
-    after_last = (
-        offsets[..., :, None, 0] * offsets[..., None, :, 1]
-        - offsets[..., :, None, 1] * offsets[..., None, :, 0]
-    )
-    # (first - c) x (v - c) = (first - c) x v - (first - c) x c.
-    closing = corner_first - candidates
-    closing_cross = (
-        closing[..., :, None, 0] * candidates[..., None, :, 1]
-        - closing[..., :, None, 1] * candidates[..., None, :, 0]
-    ) - (closing[..., 0] * candidates[..., 1] - closing[..., 1] * candidates[..., 0])[
-        ..., None
-    ]
+    # Axes [B, T, candidate c, corner v, xy].
+    corner_first = _gather(padded, first)[:, :, None, None, :]
+    corner_last = _gather(padded, last)[:, :, None, None, :]
+    candidates = padded[:, None, :, None, :]
+    corners = padded[:, None, None, :, :]
+    after_last = _cross(corner_last, candidates, corners)
+    closing = _cross(candidates, corner_first, corners)
     chosen = visited[:, :, None, :]
-    left = (after_last > -EPSILON) & (closing_cross > -EPSILON)
+    left = (after_last > -EPSILON) & (closing > -EPSILON)
     return tf.reduce_all(left | ~chosen, axis=-1)
 
 

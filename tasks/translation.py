@@ -28,13 +28,9 @@ import tensorflow as tf
 from keras_seq import decoding, training
 from keras_seq import export as export_lib
 from keras_seq.config import CELLS, TrainingConfig, option
-from keras_seq.data import parallel
+from keras_seq.data import parallel, subwords
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
-from keras_seq.data.words import (
-    ids_to_text,
-    tokenize,
-    word_vocabulary,
-)
+from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabulary
 from keras_seq.errors import UserError
 from keras_seq.layers import AdditiveAttention, DotAttention, RNNStack
 
@@ -62,13 +58,20 @@ class Config(TrainingConfig):
     attention: str = option(
         "additive", choices=("none", "dot", "additive"), help="attention kind"
     )
+    tokens: str = option(
+        "subword",
+        choices=("word", "subword"),
+        help="word: whole words; subword: pieces learnt by byte-pair merges",
+    )
     cell: str = option("gru", choices=CELLS, help="recurrent cell")
     units: int = option(128, minimum=1, help="encoder units per direction")
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
-    max_vocabulary: int = option(8000, minimum=4, help="words per language")
-    max_tokens: int = option(30, minimum=2, help="longest sentence kept (words)")
+    max_vocabulary: int = option(8000, minimum=4, help="words or pieces per language")
+    max_tokens: int = option(
+        40, minimum=2, help="longest sentence kept (words or pieces)"
+    )
     phrases: int = option(
         0,
         minimum=0,
@@ -123,10 +126,54 @@ class Model:
     step: keras.Model
 
 
-def _encode(vocabulary: Vocabulary, texts: tf.Tensor, max_tokens: int):
-    table = export_lib.string_to_id_table(vocabulary.symbols)
-    words = tokenize(texts)[:, :max_tokens]
-    return tf.cast(table.lookup(words), tf.int32)
+class Tokens(tf.Module):
+    """One language's text to ids and back, in words or subword pieces.
+
+    The same ops split text in the tf.data pipeline and in the export.
+
+    Args:
+        vocabulary: the words or pieces.
+        subword: whether `vocabulary` holds pieces (`keras_seq.data.subwords`).
+        max_tokens: ids kept per text.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, subword: bool, max_tokens: int):
+        super().__init__()
+        self.symbols = vocabulary.symbols
+        self.subword = subword
+        self.max_tokens = max_tokens
+        self.table = export_lib.string_to_id_table(self.symbols)
+
+    def split(self, texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
+        """Ids `[B, (T)]` (int32) of `texts` and the words or pieces they
+        stand for (unknown words as written)."""
+        words = tokenize(texts)
+        if self.subword:
+            ids, strings = subwords.split_words(words.flat_values, self.table)
+            ids = words.with_flat_values(ids).merge_dims(1, 2)
+            strings = words.with_flat_values(strings).merge_dims(1, 2)
+        else:
+            ids, strings = self.table.lookup(words), words
+        return (
+            tf.cast(ids[:, : self.max_tokens], tf.int32),
+            strings[:, : self.max_tokens],
+        )
+
+    def ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        return self.split(texts)[0]
+
+    def text(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
+        """The sentences of ids `[B, T]`, each cut after `lengths` `[B]` ids."""
+        texts = ids_to_text(self.symbols, ids, lengths)
+        return subwords.join_pieces(texts) if self.subword else texts
+
+
+def _vocabulary(config: Config, texts: list[str]) -> Vocabulary:
+    if config.tokens == "subword":
+        return subwords.subword_vocabulary(
+            word_counts(texts), config.max_vocabulary, [START, END]
+        )
+    return word_vocabulary(texts, config.max_vocabulary, [START, END])
 
 
 def load_data(config: Config) -> Data:
@@ -139,25 +186,25 @@ def load_data(config: Config) -> Data:
     test = [pairs[i] for i in order[:test_size]]
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
-    source_vocabulary = word_vocabulary(
-        [s for s, _ in train], config.max_vocabulary, [START, END]
-    )
-    target_vocabulary = word_vocabulary(
-        [t for _, t in train], config.max_vocabulary, [START, END]
-    )
-    source_table = export_lib.string_to_id_table(source_vocabulary.symbols)
-    target_table = export_lib.string_to_id_table(target_vocabulary.symbols)
     lexicon = []
-    if config.phrases:
+    if config.phrases and config.tokens == "subword":
+        # Pieces spell any word, so any phrase can be added; they are counted
+        # with the sentences when the pieces are learnt.
+        lexicon = _phrases(config)[: config.phrases]
+    source_vocabulary = _vocabulary(config, [s for s, _ in train + lexicon])
+    target_vocabulary = _vocabulary(config, [t for _, t in train + lexicon])
+    if config.phrases and config.tokens == "word":
         lexicon = _known_phrases(config, source_vocabulary, target_vocabulary)
+    source_tokens = Tokens(
+        source_vocabulary, config.tokens == "subword", config.max_tokens
+    )
+    target_tokens = Tokens(
+        target_vocabulary, config.tokens == "subword", config.max_tokens
+    )
 
     def to_ids(source, target):
-        source_ids = tf.cast(
-            source_table.lookup(tokenize(source)[:, : config.max_tokens]), tf.int32
-        )
-        target_ids = tf.cast(
-            target_table.lookup(tokenize(target)[:, : config.max_tokens]), tf.int32
-        )
+        source_ids = source_tokens.ids(source)
+        target_ids = target_tokens.ids(target)
         rows = target_ids.nrows()
         starts = tf.fill([rows, 1], START_ID)
         ends = tf.fill([rows, 1], END_ID)
@@ -206,9 +253,9 @@ def load_data(config: Config) -> Data:
     )
 
 
-def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
-    """Up to `config.phrases` dictionary phrase pairs whose words are all in
-    both vocabularies, drawn with the config's seed."""
+def _phrases(config: Config) -> list[tuple[str, str]]:
+    """The dictionary's phrase pairs in the config's direction, shuffled
+    with its seed."""
     if config.data != "ding_de_en":
         raise UserError(
             "`phrases` adds the Ding dictionary's entries and needs "
@@ -217,6 +264,14 @@ def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
     pairs = parallel.ding_phrases()
     if config.direction == "reverse":
         pairs = [(target, source) for source, target in pairs]
+    random.Random(config.seed).shuffle(pairs)
+    return pairs
+
+
+def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
+    """Up to `config.phrases` dictionary phrase pairs whose words are all in
+    both vocabularies, drawn with the config's seed."""
+    pairs = _phrases(config)
     known_source, known_target = (
         set(source_vocabulary.symbols),
         set(target_vocabulary.symbols),
@@ -238,7 +293,6 @@ def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
         )
         if source_ok and target_ok
     ]
-    random.Random(config.seed).shuffle(keep)
     print(
         f"{len(keep):,} dictionary phrase pairs use known words only; "
         f"{min(len(keep), config.phrases):,} added to the training pairs"
@@ -382,15 +436,16 @@ class _Translator(tf.Module):
         super().__init__()
         self.config = config
         self.pieces = pieces
-        self.source_table = export_lib.string_to_id_table(
-            data.source_vocabulary.symbols
+        subword = config.tokens == "subword"
+        self.source_tokens = Tokens(data.source_vocabulary, subword, config.max_tokens)
+        # A forced translation (for the attention plot) may be longer than
+        # the training targets.
+        self.target_tokens = Tokens(
+            data.target_vocabulary, subword, 2 * config.max_tokens
         )
-        self.target_symbols = data.target_vocabulary.symbols
-        self.target_table = export_lib.string_to_id_table(self.target_symbols)
 
     def source_ids(self, texts):
-        words = tokenize(texts)[:, : self.config.max_tokens]
-        ids = tf.cast(self.source_table.lookup(words), tf.int32)
+        ids = self.source_tokens.ids(texts)
         # An empty text still gets one (padding) step, so every row decodes.
         return tf.pad(ids.to_tensor(PAD_ID), [[0, 0], [0, 1]])
 
@@ -415,7 +470,7 @@ class _Translator(tf.Module):
         tokens, lengths = decoding.greedy_decode(
             step_fn, start, state, max_length, END_ID
         )
-        return {"translation": ids_to_text(self.target_symbols, tokens, lengths)}
+        return {"translation": self.target_tokens.text(tokens, lengths)}
 
     def beam(self, texts):
         step_fn, start, state, max_length = self._start(texts)
@@ -428,15 +483,13 @@ class _Translator(tf.Module):
             END_ID,
             self.config.length_penalty,
         )
-        return {
-            "translation": ids_to_text(self.target_symbols, tokens[:, 0], lengths[:, 0])
-        }
+        return {"translation": self.target_tokens.text(tokens[:, 0], lengths[:, 0])}
 
     def attention(self, source, translation):
         """Attention weights while the decoder reads `translation` (forced)."""
         source_ids = self.source_ids(source)
-        words = tokenize(translation)[:, : 2 * self.config.max_tokens]
-        target = tf.cast(self.target_table.lookup(words), tf.int32).to_tensor(PAD_ID)
+        target, target_strings = self.target_tokens.split(translation)
+        target = target.to_tensor(PAD_ID)
         encoder_sequence, *states = self.pieces.encoder(source_ids)
         inputs = tf.concat([tf.fill([tf.shape(target)[0], 1], START_ID), target], 1)
 
@@ -449,9 +502,13 @@ class _Translator(tf.Module):
         weights = decoding.teacher_forced(step_fn, inputs, states)
         return {
             "weights": weights,
-            "source_words": tokenize(source)[:, : self.config.max_tokens].to_tensor(""),
+            "source_words": self.source_tokens.split(source)[1].to_tensor(""),
             "target_words": tf.concat(
-                [words.to_tensor(""), tf.fill([tf.shape(target)[0], 1], END)], 1
+                [
+                    target_strings.to_tensor(""),
+                    tf.fill([tf.shape(target)[0], 1], END),
+                ],
+                1,
             ),
         }
 
@@ -500,8 +557,8 @@ def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
     archive = export_lib.new_archive()
     archive.track(pieces.encoder)
     archive.track(pieces.step)
-    archive.track(translator.source_table)
-    archive.track(translator.target_table)
+    archive.track(translator.source_tokens)
+    archive.track(translator.target_tokens)
     archive.add_endpoint(
         "translate",
         lambda source: translator.beam(source),

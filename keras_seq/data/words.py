@@ -32,15 +32,20 @@ def detokenize(words: tf.Tensor) -> tf.Tensor:
     return tf.strings.strip(joined)
 
 
-def word_vocabulary(texts: list[str], size: int, reserved: list[str]) -> Vocabulary:
-    """`reserved` symbols (such as start and end), then the most frequent words
-    of `texts` (ties alphabetical): `size` ids in all, padding and OOV
-    included."""
+def word_counts(texts: list[str]) -> collections.Counter:
+    """How often each word of `tokenize` occurs in `texts`."""
     counts: collections.Counter = collections.Counter()
     for batch in tf.data.Dataset.from_tensor_slices(texts).batch(1024):
         for row in tokenize(batch).to_list():
             counts.update(word.decode() for word in row)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return counts
+
+
+def word_vocabulary(texts: list[str], size: int, reserved: list[str]) -> Vocabulary:
+    """`reserved` symbols (such as start and end), then the most frequent words
+    of `texts` (ties alphabetical): `size` ids in all, padding and OOV
+    included."""
+    ranked = sorted(word_counts(texts).items(), key=lambda item: (-item[1], item[0]))
     room = max(0, size - FIRST_SYMBOL_ID - len(reserved))
     return Vocabulary([*reserved, *(word for word, _ in ranked[:room])])
 

@@ -87,8 +87,31 @@ def test_attention_weights_over_padded_source_positions_are_zero(corpus, attenti
     np.testing.assert_allclose(weights.sum(-1), [1, 1], rtol=1e-5)
 
 
-def test_training_and_inference_pieces_agree(corpus):
-    config = apply_overrides(translation.PRESETS["tiny"], {"data": f"file:{corpus}"})
+@pytest.mark.parametrize("tokens", ["word", "subword"])
+def test_tokens_spell_known_text_back(corpus, tokens):
+    config = apply_overrides(
+        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "tokens": tokens}
+    )
+    data = translation.load_data(config)
+    coder = translation.Tokens(
+        data.target_vocabulary, tokens == "subword", config.max_tokens
+    )
+    texts = tf.constant(["The house is new.", "You are thirsty."])
+    ids, strings = coder.split(texts)
+    assert np.all(ids.flat_values.numpy() >= translation.FIRST_SYMBOL_ID)
+    lengths = ids.row_lengths()
+    back = coder.text(ids.to_tensor(), lengths).numpy().tolist()
+    assert back == [b"the house is new.", b"you are thirsty."]
+    # Words the training text never had still get ids: unknown or pieces.
+    unseen, _ = coder.split(tf.constant(["Zebras."]))
+    assert unseen.row_lengths().numpy()[0] >= 2
+
+
+@pytest.mark.parametrize("tokens", ["word", "subword"])
+def test_training_and_inference_pieces_agree(corpus, tokens):
+    config = apply_overrides(
+        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "tokens": tokens}
+    )
     data = translation.load_data(config)
     pieces = translation.build_model(config, data)
     inputs, _ = next(iter(data.train))

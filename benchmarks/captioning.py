@@ -40,7 +40,7 @@ from keras_seq import registry  # noqa: E402
 def train_and_score(task, config) -> dict:
     """BLEU of one seed's split and weights, with its baselines and minutes."""
     started = time.monotonic()
-    data = task.load_data(config)
+    data = registry.load_data(task, config)
     pieces = registry.build_model(task, config, data)
     with tempfile.TemporaryDirectory() as output_dir:
         task.train(config, pieces, data, output_dir)

@@ -112,8 +112,7 @@ def main() -> None:
         steps_per_epoch=50,
     )
     print(f"Settings: {config_lib.to_json(config)}", flush=True)
-    keras.utils.set_random_seed(config.seed)
-    data = char_generation.load_data(config)
+    data = registry.load_data(char_generation, config)
     print(
         f"train {len(data.train_ids):,} chars, validation "
         f"{len(data.validation_ids):,} chars, vocabulary {data.vocabulary.size}",

@@ -110,7 +110,7 @@ def main() -> None:
         config = dataclasses.replace(config, epochs=10_000, minutes=0.0)
     print(f"Settings: {config_lib.to_json(config)}", flush=True)
     started = time.monotonic()
-    data = task.load_data(config)
+    data = registry.load_data(task, config)
     data_minutes = (time.monotonic() - started) / 60
     pieces = registry.build_model(task, config, data)
 

@@ -118,7 +118,7 @@ def main() -> None:
         config_lib.parse_overrides(args.overrides),
     )
     print(f"Settings: {config_lib.to_json(config)}", flush=True)
-    data = text_classification.load_data(config)
+    data = registry.load_data(text_classification, config)
     print(
         f"{len(data.train_texts):,} training texts, {len(data.test_texts):,} test "
         f"texts, classes {data.class_names}",
@@ -141,7 +141,7 @@ def main() -> None:
         variant_config = config_lib.apply_overrides(config, changes)
         # The split and vocabulary stay the same; only a lexicon needs data.
         variant_data = (
-            text_classification.load_data(variant_config)
+            registry.load_data(text_classification, variant_config)
             if variant_config.lexicon != config.lexicon
             else data
         )

@@ -40,7 +40,7 @@ def main() -> None:
     )
     print(f"Settings: {config_lib.to_json(config)}", flush=True)
     started = time.monotonic()
-    data = translation.load_data(config)
+    data = registry.load_data(translation, config)
     print(
         f"{data.train_size:,} training pairs, {len(data.test_pairs):,} test pairs, "
         f"vocabularies {data.source_vocabulary.size} / {data.target_vocabulary.size}",

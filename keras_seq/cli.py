@@ -200,15 +200,12 @@ def _command_run(args: argparse.Namespace) -> None:
     config_json = config_lib.to_json(config)
     _check_resumable(output, config_json)
 
-    import keras
-
     from keras_seq import plots, training
 
     strategy = training.get_strategy(args.strategy)
-    keras.utils.set_random_seed(config.seed)
     print(f"keras-seq run {args.task} --preset {args.preset}: {output}")
     started = time.monotonic()
-    data = task.load_data(config)
+    data = registry.load_data(task, config)
     with strategy.scope():
         pieces = registry.build_model(task, config, data)
     if strategy.num_replicas_in_sync > 1:
@@ -334,7 +331,7 @@ def _command_compare(args: argparse.Namespace) -> None:
         raise UserError(f"Task {args.task!r} has no `cell` setting to compare")
     cells = _cells(args.cells)
     output = Path(args.output or Path("runs") / f"compare_{args.task}")
-    data = task.load_data(base)
+    data = registry.load_data(task, base)
     rows = []
     for cell in cells:
         config = config_lib.apply_overrides(base, {"cell": cell})

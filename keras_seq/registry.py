@@ -71,6 +71,20 @@ def get_preset(task: ModuleType, preset: str):
     return task.PRESETS[preset]
 
 
+def load_data(task: ModuleType, config):
+    """The task's data, its random draws (tf.data shuffles among them)
+    seeded from `config.seed` just before loading.
+
+    A tf.data shuffle given a seed combines it with the global seed of the
+    moment, so every entry point that trains loads through here: the same
+    settings then see the same data in the same order.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    return task.load_data(config)
+
+
 def build_model(task: ModuleType, config, data):
     """The task's model, its random draws seeded from `config.seed` just
     before building.

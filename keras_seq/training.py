@@ -136,6 +136,15 @@ def fit(
     )
 
 
+def keep_best_epoch(monitor: str, patience: int = 2) -> keras.callbacks.Callback:
+    """Stops training once `monitor` (a validation metric) has not improved
+    for `patience` epochs and puts back the best epoch's weights: small
+    data sets overfit within a few epochs."""
+    return keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=patience, restore_best_weights=True
+    )
+
+
 def steps_for(examples: int, batch_size: int) -> int:
     return max(1, math.ceil(examples / batch_size))
 

@@ -351,10 +351,7 @@ def pretrain(config: Config, pieces: Model, data: Data, output_dir: Path):
 def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
     if config.pretrain != "none":
         pretrain(config, pieces, data, output_dir)
-    # Small data sets overfit within a few epochs: keep the best epoch.
-    best = keras.callbacks.EarlyStopping(
-        monitor="val_accuracy", patience=2, restore_best_weights=True
-    )
+    best = training.keep_best_epoch("val_accuracy")
     return training.fit_task(config, pieces, data, output_dir, [best, *callbacks])
 
 

@@ -426,7 +426,9 @@ def from_saved(config: Config, model: keras.Model) -> Model:
     return _pieces(config, model)
 
 
-train = training.fit_task
+def train(config: Config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
+    best = training.keep_best_epoch("val_loss")
+    return training.fit_task(config, pieces, data, output_dir, [best, *callbacks])
 
 
 class _Translator(tf.Module):

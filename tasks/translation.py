@@ -13,6 +13,9 @@ References:
 - [Sutskever et al., 2014](https://arxiv.org/abs/1409.3215)
 - [Bahdanau et al., 2014](https://arxiv.org/abs/1409.0473)
 - [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
+- [Sennrich et al., 2016](https://arxiv.org/abs/1508.07909) (subword units)
+- [Sennrich and Zhang, 2019](https://arxiv.org/abs/1905.11901) (word dropout
+  and small vocabularies for small data)
 """
 
 from __future__ import annotations
@@ -68,6 +71,13 @@ class Config(TrainingConfig):
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
+    word_dropout: float = option(
+        0.0,
+        minimum=0.0,
+        maximum=0.95,
+        help="in training, the share of source and target tokens whose "
+        "embedding is zeroed",
+    )
     max_vocabulary: int = option(8000, minimum=4, help="words or pieces per language")
     max_tokens: int = option(
         40, minimum=2, help="longest sentence kept (words or pieces)"
@@ -364,9 +374,17 @@ def build_model(config: Config, data: Data) -> Model:
             2 * config.units, activation="tanh", name="attentional"
         )
     source_mask = keras.ops.not_equal(source, PAD_ID)
-    encoder_sequence, *states = layers["encoder"](layers["source_embedding"](source))
+    # Word dropout (Sennrich and Zhang, 2019) zeroes whole token embeddings:
+    # one noise value per token, shared by its features. It has no weights,
+    # so the inference pieces leave it out.
+    word_dropout = keras.layers.Dropout(
+        config.word_dropout, noise_shape=(None, None, 1), name="word_dropout"
+    )
+    encoder_sequence, *states = layers["encoder"](
+        word_dropout(layers["source_embedding"](source))
+    )
     decoder_sequence, *_ = layers["decoder"](
-        layers["target_embedding"](target_in), initial_state=states
+        word_dropout(layers["target_embedding"](target_in)), initial_state=states
     )
     hidden, _ = _decoder_output(
         config, layers.__getitem__, decoder_sequence, encoder_sequence, source_mask

@@ -86,7 +86,8 @@ class Config(TrainingConfig):
         0,
         minimum=0,
         help="ding_de_en only: add up to this many of the dictionary's word and "
-        "phrase pairs (all words known) to the training pairs",
+        "phrase pairs to the training pairs (with tokens=word, only pairs "
+        "whose words are all known)",
     )
     beam_width: int = option(4, minimum=1, help="beam search width")
     length_penalty: float = option(0.6, minimum=0.0, help="beam length penalty")
@@ -196,14 +197,17 @@ def load_data(config: Config) -> Data:
     test = [pairs[i] for i in order[:test_size]]
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
+    phrases = config.phrases if config.data == "ding_de_en" else 0
+    if config.phrases and not phrases:
+        print(f"{config.data} has no dictionary entries: no phrases added")
     lexicon = []
-    if config.phrases and config.tokens == "subword":
+    if phrases and config.tokens == "subword":
         # Pieces spell any word, so any phrase can be added; they are counted
         # with the sentences when the pieces are learnt.
-        lexicon = _phrases(config)[: config.phrases]
+        lexicon = _phrases(config)[:phrases]
     source_vocabulary = _vocabulary(config, [s for s, _ in train + lexicon])
     target_vocabulary = _vocabulary(config, [t for _, t in train + lexicon])
-    if config.phrases and config.tokens == "word":
+    if phrases and config.tokens == "word":
         lexicon = _known_phrases(config, source_vocabulary, target_vocabulary)
     source_tokens = Tokens(
         source_vocabulary, config.tokens == "subword", config.max_tokens
@@ -266,11 +270,6 @@ def load_data(config: Config) -> Data:
 def _phrases(config: Config) -> list[tuple[str, str]]:
     """The dictionary's phrase pairs in the config's direction, shuffled
     with its seed."""
-    if config.data != "ding_de_en":
-        raise UserError(
-            "`phrases` adds the Ding dictionary's entries and needs "
-            f"data=ding_de_en. Received: data={config.data!r}"
-        )
     pairs = parallel.ding_phrases()
     if config.direction == "reverse":
         pairs = [(target, source) for source, target in pairs]

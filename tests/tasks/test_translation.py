@@ -189,3 +189,12 @@ def test_loading_through_the_registry_fixes_the_data_order(corpus):
         first_batch(1, through_registry), first_batch(2, through_registry)
     )
     assert not np.array_equal(first_batch(1, directly), first_batch(2, directly))
+
+
+def test_phrases_of_a_source_without_a_dictionary_are_skipped(corpus, capsys):
+    config = apply_overrides(
+        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "phrases": 100}
+    )
+    data = translation.load_data(config)
+    assert data.train_size == 48
+    assert "no phrases added" in capsys.readouterr().out

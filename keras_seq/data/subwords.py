@@ -168,33 +168,22 @@ def split_words(
     count = tf.shape(words)[0]
     rows = tf.range(count)
 
+    last_position = tf.cast(width, tf.int64) - 1
+    piece_lengths = tf.range(MAX_PIECE_CHARACTERS)
+
     def step(position, failed, taken, pieces, strings, index):
-        at = tf.stack(
-            [
-                rows,
-                tf.cast(tf.minimum(position, tf.cast(width, tf.int64) - 1), tf.int32),
-            ],
-            1,
-        )
-        choices = tf.gather_nd(known, at)
-        found = tf.reduce_any(choices, axis=1)
-        # The longest known piece: the last True of each row.
-        longest = (
-            MAX_PIECE_CHARACTERS
-            - 1
-            - tf.argmax(
-                tf.reverse(tf.cast(choices, tf.int32), [1]),
-                axis=1,
-                output_type=tf.int32,
-            )
+        at = tf.stack([rows, tf.cast(tf.minimum(position, last_position), tf.int32)], 1)
+        # The longest known piece from `position` (-1: none is known).
+        longest = tf.reduce_max(
+            tf.where(tf.gather_nd(known, at), piece_lengths, -1), axis=1
         )
         active = position < lengths
-        take = active & found
-        chosen = tf.stack([at[:, 0], at[:, 1], longest], 1)
+        take = active & (longest >= 0)
+        chosen = tf.concat([at, tf.maximum(longest, 0)[:, None]], 1)
         pieces = pieces.write(index, tf.gather_nd(ids, chosen))
         strings = strings.write(index, tf.gather_nd(candidates, chosen))
         taken = taken.write(index, take)
-        failed = failed | (active & ~found)
+        failed = failed | (active & (longest < 0))
         position = tf.where(take, position + tf.cast(longest, tf.int64) + 1, lengths)
         return position, failed, taken, pieces, strings, index + 1
 

@@ -2,6 +2,7 @@
 
 import collections
 
+import numpy as np
 import tensorflow as tf
 
 from keras_seq import export
@@ -65,3 +66,34 @@ def test_learnt_pieces_spell_every_training_word_back():
     texts = tf.strings.reduce_join(strings, axis=1, separator=" ")
     joined = subwords.join_pieces(texts).numpy().tolist()
     assert [text.decode() for text in joined] == words
+
+
+def _greedy_reference(word, pieces):
+    """Longest match from the left, written out in Python."""
+    result, start = [], 0
+    while start < len(word):
+        mark = "##" if start else ""
+        for end in range(len(word), start, -1):
+            if mark + word[start:end] in pieces:
+                result.append(mark + word[start:end])
+                start = end
+                break
+        else:
+            return [word]
+    return result
+
+
+def test_split_agrees_with_a_python_longest_match():
+    rng = np.random.default_rng(0)
+    letters = list("abcdeä")
+
+    def random_word(low, high):
+        return "".join(rng.choice(letters, rng.integers(low, high)))
+
+    pieces = sorted(
+        {random_word(1, 4) for _ in range(30)}
+        | {"##" + random_word(1, 4) for _ in range(40)}
+    )
+    words = [random_word(1, 9) for _ in range(200)]
+    _, _, strings = _split(pieces, words)
+    assert strings == [_greedy_reference(word, set(pieces)) for word in words]

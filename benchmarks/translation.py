@@ -68,6 +68,8 @@ def main() -> None:
             "attention_gain": round(result[f"bleu_{best}"] - result["bleu_none"], 2),
             "total_minutes": round((time.monotonic() - started) / 60, 2),
             "test_pairs": len(data.test_pairs),
+            "train_pairs": data.train_size,
+            "tokens": config.tokens,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
             f"Python {sys.version.split()[0]}, Keras {keras.__version__}",
         }

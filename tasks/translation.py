@@ -210,12 +210,9 @@ def load_data(config: Config) -> Data:
     target_vocabulary = _vocabulary(config, [t for _, t in train + lexicon])
     if phrases and config.tokens == "word":
         lexicon = _known_phrases(config, source_vocabulary, target_vocabulary)
-    source_tokens = Tokens(
-        source_vocabulary, config.tokens == "subword", config.max_tokens
-    )
-    target_tokens = Tokens(
-        target_vocabulary, config.tokens == "subword", config.max_tokens
-    )
+    subword = config.tokens == "subword"
+    source_tokens = Tokens(source_vocabulary, subword, config.max_tokens)
+    target_tokens = Tokens(target_vocabulary, subword, config.max_tokens)
 
     def to_ids(source, target):
         source_ids = source_tokens.ids(source)

@@ -35,7 +35,12 @@ from keras_seq.data import parallel, subwords
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
 from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabulary
 from keras_seq.errors import UserError
-from keras_seq.layers import AdditiveAttention, DotAttention, RNNStack
+from keras_seq.layers import (
+    AdditiveAttention,
+    DotAttention,
+    InputFeedingDecoder,
+    RNNStack,
+)
 
 DESCRIPTION = "sequence-to-sequence translation with attention and beam search"
 DATA_SOURCES = parallel.source_names()
@@ -60,6 +65,11 @@ class Config(TrainingConfig):
     )
     attention: str = option(
         "additive", choices=("none", "dot", "additive"), help="attention kind"
+    )
+    input_feeding: bool = option(
+        True,
+        help="with attention: feed each step's attentional state into the next "
+        "step's input (Luong et al. 2015)",
     )
     tokens: str = option(
         "subword",
@@ -314,8 +324,27 @@ def _attention_layer(config: Config):
     return AdditiveAttention(units=2 * config.units, name="attention")
 
 
+def _feeds_input(config: Config) -> bool:
+    return config.attention != "none" and config.input_feeding
+
+
+def _decode(config, model_layers, embedded, encoder_sequence, mask, states):
+    """The attentional states (or decoder outputs), weights and new states."""
+    decoder = model_layers("decoder")
+    if _feeds_input(config):
+        hidden, weights, *states = decoder(
+            [embedded, encoder_sequence], mask=[None, mask], initial_state=states
+        )
+        return hidden, weights, states
+    decoder_sequence, *states = decoder(embedded, initial_state=states)
+    hidden, weights = _decoder_output(
+        config, model_layers, decoder_sequence, encoder_sequence, mask
+    )
+    return hidden, weights, states
+
+
 def _decoder_output(config, model_layers, decoder_sequence, encoder_sequence, mask):
-    """The attentional hidden state (or the decoder output) and the weights."""
+    """Attention after the decoder, without input feeding."""
     if config.attention == "none":
         return decoder_sequence, None
     context, weights = model_layers("attention")(
@@ -364,7 +393,17 @@ def build_model(config: Config, data: Data) -> Model:
         ),
         "logits": keras.layers.Dense(data.target_vocabulary.size, name="logits"),
     }
-    if config.attention != "none":
+    if _feeds_input(config):
+        layers["decoder"] = InputFeedingDecoder(
+            cell=config.cell,
+            units=2 * config.units,
+            num_layers=config.num_layers,
+            attention=config.attention,
+            dropout=config.dropout,
+            seed=config.seed,
+            name="decoder",
+        )
+    elif config.attention != "none":
         layers["attention"] = _attention_layer(config)
         layers["combine"] = keras.layers.Concatenate(name="combine")
         layers["attentional"] = keras.layers.Dense(
@@ -380,11 +419,13 @@ def build_model(config: Config, data: Data) -> Model:
     encoder_sequence, *states = layers["encoder"](
         word_dropout(layers["source_embedding"](source))
     )
-    decoder_sequence, *_ = layers["decoder"](
-        word_dropout(layers["target_embedding"](target_in)), initial_state=states
-    )
-    hidden, _ = _decoder_output(
-        config, layers.__getitem__, decoder_sequence, encoder_sequence, source_mask
+    hidden, _, _ = _decode(
+        config,
+        layers.__getitem__,
+        word_dropout(layers["target_embedding"](target_in)),
+        encoder_sequence,
+        source_mask,
+        states,
     )
     logits = layers["logits"](hidden)
     model = keras.Model([source, target_in], logits, name="translator")
@@ -404,6 +445,9 @@ def _pieces(config: Config, model: keras.Model) -> Model:
     encoder_sequence, *states = model.get_layer("encoder")(
         model.get_layer("source_embedding")(source)
     )
+    if _feeds_input(config):
+        # The attentional state fed to the first step is zeros.
+        states.append(keras.ops.zeros_like(states[0]))
     encoder = keras.Model(source, [encoder_sequence, *states], name="encoder")
 
     token = keras.Input(shape=(1,), dtype="int32", name="token")
@@ -414,15 +458,13 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         keras.Input(shape=(width,), name=f"state_{index}")
         for index, width in enumerate(decoder.state_size)
     ]
-    decoder_sequence, *new_states = decoder(
-        model.get_layer("target_embedding")(token), initial_state=state_inputs
-    )
-    hidden, weights = _decoder_output(
+    hidden, weights, new_states = _decode(
         config,
         model.get_layer,
-        decoder_sequence,
+        model.get_layer("target_embedding")(token),
         step_encoder,
         keras.ops.not_equal(step_source, PAD_ID),
+        state_inputs,
     )
     if weights is None:
         weights = keras.ops.zeros_like(

@@ -7,6 +7,7 @@ from keras_seq.layers.attention import (
     PointerAttention,
 )
 from keras_seq.layers.blocks import dense_block, residual_block
+from keras_seq.layers.decoder import InputFeedingDecoder
 from keras_seq.layers.rnn import RNNStack, rnn_stack
 from keras_seq.layers.tokens import PrependToken
 
@@ -14,6 +15,7 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotAttention",
+    "InputFeedingDecoder",
     "PointerAttention",
     "PrependToken",
     "RNNStack",

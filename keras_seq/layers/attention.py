@@ -66,14 +66,39 @@ class _BaseAttention(keras.layers.Layer):
         super().__init__(**kwargs)
         self.supports_masking = True
 
-    def _scores(self, query, key):
+    def prepare_keys(self, key):
+        """The part of the scoring that depends on the keys only.
+
+        A decoder that attends over the same keys at every step computes it
+        once and passes it to `attend`.
+        """
+        return key
+
+    def _scores_with_keys(self, query, prepared_keys):
         raise NotImplementedError
+
+    def _scores(self, query, key):
+        return self._scores_with_keys(query, self.prepare_keys(key))
+
+    def attend(self, query, value, prepared_keys, value_mask=None):
+        """The context and weights for keys already passed to `prepare_keys`.
+
+        Args:
+            query: float tensor `(batch_size, Tq, query_dim)`.
+            value: float tensor `(batch_size, Tv, value_dim)`.
+            prepared_keys: what `prepare_keys(key)` returned.
+            value_mask: optional boolean tensor `(batch_size, Tv)`.
+
+        Returns:
+            `(context, weights)` as `call(..., return_attention_scores=True)`.
+        """
+        scores = _mask_scores(self._scores_with_keys(query, prepared_keys), value_mask)
+        weights = ops.softmax(scores, axis=-1)
+        return ops.matmul(weights, value), weights
 
     def call(self, inputs, mask=None, return_attention_scores=False, training=None):
         query, value, key, query_mask, value_mask = _split_inputs(inputs, mask)
-        scores = _mask_scores(self._scores(query, key), value_mask)
-        weights = ops.softmax(scores, axis=-1)
-        context = ops.matmul(weights, value)
+        context, weights = self.attend(query, value, self.prepare_keys(key), value_mask)
         if query_mask is not None:
             # Padded query steps get a zero context, as keras.layers.Attention.
             query_mask = ops.expand_dims(ops.cast(query_mask, context.dtype), -1)
@@ -161,7 +186,7 @@ class DotAttention(_BaseAttention):
             )
         self.built = True
 
-    def _scores(self, query, key):
+    def _scores_with_keys(self, query, key):
         if self.query_dense is not None:
             query = self.query_dense(query)
         scores = ops.matmul(query, ops.transpose(key, (0, 2, 1)))
@@ -238,9 +263,12 @@ class AdditiveAttention(_BaseAttention):
         )
         self.built = True
 
-    def _scores(self, query, key):
+    def prepare_keys(self, key):
+        return self.key_dense(key)
+
+    def _scores_with_keys(self, query, projected_key):
         projected_query = ops.expand_dims(self.query_dense(query), axis=-2)
-        projected_key = ops.expand_dims(self.key_dense(key), axis=-3)
+        projected_key = ops.expand_dims(projected_key, axis=-3)
         hidden = ops.tanh(projected_query + projected_key)
         return ops.einsum("bqtu,u->bqt", hidden, self.score_vector)
 

@@ -5,7 +5,13 @@ import keras
 import numpy as np
 import pytest
 
-from keras_seq.layers import AdditiveAttention, DotAttention, PointerAttention, RNNStack
+from keras_seq.layers import (
+    AdditiveAttention,
+    DotAttention,
+    InputFeedingDecoder,
+    PointerAttention,
+    RNNStack,
+)
 from tests.conftest import run_python
 
 
@@ -32,7 +38,10 @@ def _model_with_every_layer():
     additive = AdditiveAttention(units=5, name="additive")([decoded, encoded])
     pointer = PointerAttention(units=5, name="pointer")([decoded, encoded])
     simple = RNNStack(cell="rnn", units=2, return_sequences=False, name="simple")(x)
-    return keras.Model(tokens, [dot, additive, pointer, simple])
+    fed, fed_weights, *_ = InputFeedingDecoder(
+        cell="lstm", units=4, num_layers=2, attention="additive", name="fed"
+    )([x, encoded])
+    return keras.Model(tokens, [dot, additive, pointer, simple, fed, fed_weights])
 
 
 TOKENS = np.array([[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 9, 10]], "int32")

@@ -8,6 +8,8 @@ and `return_attention_scores=True` for the weights.
 import keras
 from keras import ops
 
+from keras_seq.layers._checks import check_choice, check_positive_int
+
 
 def _large_negative(dtype):
     # A large negative that stays finite in float16, so that masked positions
@@ -157,10 +159,7 @@ class DotAttention(_BaseAttention):
 
     def __init__(self, score="dot", scale=False, **kwargs):
         super().__init__(**kwargs)
-        if score not in ("dot", "general"):
-            raise ValueError(
-                f"`score` must be one of ['dot', 'general']. Received: score={score!r}"
-            )
+        check_choice("score", score, ("dot", "general"))
         self.score = score
         self.scale = scale
         self.query_dense = None
@@ -240,10 +239,7 @@ class AdditiveAttention(_BaseAttention):
 
     def __init__(self, units=128, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer. Received: units={units!r}"
-            )
+        check_positive_int("units", units)
         self.units = units
         self.query_dense = keras.layers.Dense(
             units, use_bias=False, name="query_dense", dtype=self.dtype_policy
@@ -363,10 +359,7 @@ class AttentionPooling(keras.layers.Layer):
 
     def __init__(self, units=64, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer. Received: units={units!r}"
-            )
+        check_positive_int("units", units)
         self.units = units
         self.supports_masking = True
         self.projection = keras.layers.Dense(

@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from keras_seq.layers._checks import check_choice, check_positive_int, check_rate
 from keras_seq.layers.attention import AdditiveAttention, DotAttention
 
 CELLS = {
@@ -84,24 +85,11 @@ class InputFeedingDecoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(
-                f"`cell` must be one of {sorted(CELLS)}. Received: cell={cell!r}"
-            )
-        if attention not in ATTENTIONS:
-            raise ValueError(
-                f"`attention` must be one of {list(ATTENTIONS)}. "
-                f"Received: attention={attention!r}"
-            )
-        for name, value in (("units", units), ("num_layers", num_layers)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f"`{name}` must be a positive integer. Received: {name}={value!r}"
-                )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout!r}"
-            )
+        check_choice("cell", cell, CELLS)
+        check_choice("attention", attention, ATTENTIONS)
+        check_positive_int("units", units)
+        check_positive_int("num_layers", num_layers)
+        check_rate("dropout", dropout)
         self.cell = cell
         self.units = units
         self.num_layers = num_layers

@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from keras_seq.layers._checks import check_choice, check_positive_int, check_rate
+
 CELLS = {
     "rnn": keras.layers.SimpleRNN,
     "gru": keras.layers.GRU,
@@ -98,23 +100,10 @@ class RNNStack(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if cell not in CELLS:
-            raise ValueError(
-                f"`cell` must be one of {sorted(CELLS)}. Received: cell={cell!r}"
-            )
-        if not isinstance(units, int) or units < 1:
-            raise ValueError(
-                f"`units` must be a positive integer. Received: units={units!r}"
-            )
-        if not isinstance(num_layers, int) or num_layers < 1:
-            raise ValueError(
-                "`num_layers` must be a positive integer. "
-                f"Received: num_layers={num_layers!r}"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ValueError(
-                f"`dropout` must be in [0, 1). Received: dropout={dropout!r}"
-            )
+        check_choice("cell", cell, CELLS)
+        check_positive_int("units", units)
+        check_positive_int("num_layers", num_layers)
+        check_rate("dropout", dropout)
         self.cell = cell
         self.units = units
         self.num_layers = num_layers

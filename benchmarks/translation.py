@@ -70,6 +70,8 @@ def main() -> None:
             "test_pairs": len(data.test_pairs),
             "train_pairs": data.train_size,
             "tokens": config.tokens,
+            "input_feeding": config.input_feeding,
+            "lr_schedule": config.lr_schedule,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
             f"Python {sys.version.split()[0]}, Keras {keras.__version__}",
         }

@@ -66,8 +66,11 @@ class Config(TrainingConfig):
     attention: str = option(
         "additive", choices=("none", "dot", "additive"), help="attention kind"
     )
+    # Input feeding trained 23% slower and did not help on the Ding pairs:
+    # 6.30 BLEU against 6.69 with a constant learning rate, and a higher
+    # validation loss with cosine decay (README, Results).
     input_feeding: bool = option(
-        True,
+        False,
         help="with attention: feed each step's attentional state into the next "
         "step's input (Luong et al. 2015)",
     )
@@ -104,6 +107,12 @@ class Config(TrainingConfig):
     epochs: int = option(10, minimum=1, help="number of epochs")
     batch_size: int = option(128, minimum=1, help="sentence pairs per batch")
     learning_rate: float = option(3e-3, minimum=0.0, help="Adam's learning rate")
+    # Cosine decay over the run: with the same settings it lowered the test
+    # loss of the additive model from 4.32 to 4.00 nats and raised its BLEU
+    # from 6.7 to 7.4 (README, Results).
+    lr_schedule: str = option(
+        "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
+    )
     clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
 
 

@@ -66,10 +66,18 @@ def test_run_reports_bleu(tiny_run):
     assert metrics["test_pairs"] == 6
 
 
+@pytest.mark.parametrize("input_feeding", [False, True])
 @pytest.mark.parametrize("attention", ["dot", "additive"])
-def test_attention_weights_over_padded_source_positions_are_zero(corpus, attention):
+def test_attention_weights_over_padded_source_positions_are_zero(
+    corpus, attention, input_feeding
+):
     config = apply_overrides(
-        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "attention": attention}
+        translation.PRESETS["tiny"],
+        {
+            "data": f"file:{corpus}",
+            "attention": attention,
+            "input_feeding": str(input_feeding).lower(),
+        },
     )
     data = translation.load_data(config)
     pieces = translation.build_model(config, data)
@@ -108,10 +116,17 @@ def test_tokens_spell_known_text_back(corpus, tokens):
     assert unseen.row_lengths().numpy()[0] >= 2
 
 
-@pytest.mark.parametrize("tokens", ["word", "subword"])
-def test_training_and_inference_pieces_agree(corpus, tokens):
+@pytest.mark.parametrize(
+    "tokens, input_feeding", [("word", False), ("subword", False), ("subword", True)]
+)
+def test_training_and_inference_pieces_agree(corpus, tokens, input_feeding):
     config = apply_overrides(
-        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "tokens": tokens}
+        translation.PRESETS["tiny"],
+        {
+            "data": f"file:{corpus}",
+            "tokens": tokens,
+            "input_feeding": str(input_feeding).lower(),
+        },
     )
     data = translation.load_data(config)
     pieces = translation.build_model(config, data)

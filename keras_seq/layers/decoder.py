@@ -177,12 +177,11 @@ class InputFeedingDecoder(keras.layers.Layer):
         else:
             noise = None
         per_layer = self.states_per_layer
+        features = targets.shape[-1]
 
         # The carry holds the states and the step's attention weights, and
         # every step returns its carry whole: the TensorFlow backend's scan
         # stacks outputs only when they are shaped as the carry.
-        features = targets.shape[-1]
-
         def step(carry, step_inputs):
             x_t = step_inputs[:, :features]
             *recurrent, fed, _ = carry

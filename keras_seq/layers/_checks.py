@@ -18,3 +18,11 @@ def check_positive_int(name, value):
 def check_rate(name, value):
     if not 0.0 <= value < 1.0:
         raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+
+
+def check_recurrent(cell, cells, units, num_layers, dropout):
+    """The arguments every recurrent stack takes."""
+    check_choice("cell", cell, cells)
+    check_positive_int("units", units)
+    check_positive_int("num_layers", num_layers)
+    check_rate("dropout", dropout)

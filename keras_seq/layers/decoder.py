@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_seq.layers._checks import check_choice, check_positive_int, check_rate
+from keras_seq.layers._checks import check_choice, check_recurrent
 from keras_seq.layers.attention import AdditiveAttention, DotAttention
 
 CELLS = {
@@ -85,11 +85,8 @@ class InputFeedingDecoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_choice("cell", cell, CELLS)
+        check_recurrent(cell, CELLS, units, num_layers, dropout)
         check_choice("attention", attention, ATTENTIONS)
-        check_positive_int("units", units)
-        check_positive_int("num_layers", num_layers)
-        check_rate("dropout", dropout)
         self.cell = cell
         self.units = units
         self.num_layers = num_layers

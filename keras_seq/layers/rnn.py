@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from keras_seq.layers._checks import check_choice, check_positive_int, check_rate
+from keras_seq.layers._checks import check_recurrent
 
 CELLS = {
     "rnn": keras.layers.SimpleRNN,
@@ -100,10 +100,7 @@ class RNNStack(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_choice("cell", cell, CELLS)
-        check_positive_int("units", units)
-        check_positive_int("num_layers", num_layers)
-        check_rate("dropout", dropout)
+        check_recurrent(cell, CELLS, units, num_layers, dropout)
         self.cell = cell
         self.units = units
         self.num_layers = num_layers

@@ -37,12 +37,8 @@ from keras_seq.data import parallel, subwords
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
 from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabulary
 from keras_seq.errors import UserError
-from keras_seq.layers import (
-    AdditiveAttention,
-    DotAttention,
-    InputFeedingDecoder,
-    RNNStack,
-)
+from keras_seq.layers import InputFeedingDecoder, RNNStack
+from keras_seq.layers.attention import decoder_attention
 
 DESCRIPTION = "sequence-to-sequence translation with attention and beam search"
 DATA_SOURCES = parallel.source_names()
@@ -330,13 +326,6 @@ def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
     return keep[: config.phrases]
 
 
-def _attention_layer(config: Config):
-    if config.attention == "dot":
-        # Luong's "general" score: the decoder and encoder widths may differ.
-        return DotAttention(score="general", name="attention")
-    return AdditiveAttention(units=2 * config.units, name="attention")
-
-
 def _feeds_input(config: Config) -> bool:
     return config.attention != "none" and config.input_feeding
 
@@ -417,7 +406,9 @@ def build_model(config: Config, data: Data) -> Model:
             name="decoder",
         )
     elif config.attention != "none":
-        layers["attention"] = _attention_layer(config)
+        layers["attention"] = decoder_attention(
+            config.attention, 2 * config.units, name="attention"
+        )
         layers["combine"] = keras.layers.Concatenate(name="combine")
         layers["attentional"] = keras.layers.Dense(
             2 * config.units, activation="tanh", name="attentional"

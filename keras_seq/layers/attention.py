@@ -274,6 +274,18 @@ class AdditiveAttention(_BaseAttention):
         return config
 
 
+def decoder_attention(kind, units, **kwargs):
+    """The attention a decoder of `units` puts on its encoder's states.
+
+    `kind="dot"` gives Luong's "general" score (a learned query projection,
+    so decoder and encoder widths may differ); `kind="additive"` gives
+    Bahdanau's score with projections of `units`.
+    """
+    if kind == "dot":
+        return DotAttention(score="general", **kwargs)
+    return AdditiveAttention(units=units, **kwargs)
+
+
 @keras.saving.register_keras_serializable(package="keras_seq")
 class PointerAttention(AdditiveAttention):
     """Pointer attention (Vinyals et al., 2015): logits over input positions.

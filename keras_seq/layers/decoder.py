@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 from keras_seq.layers._checks import check_choice, check_recurrent
-from keras_seq.layers.attention import AdditiveAttention, DotAttention
+from keras_seq.layers.attention import decoder_attention
 
 CELLS = {
     "rnn": keras.layers.SimpleRNNCell,
@@ -99,14 +99,9 @@ class InputFeedingDecoder(keras.layers.Layer):
             CELLS[cell](units, name=f"{cell}_cell_{index}", dtype=self.dtype_policy)
             for index in range(num_layers)
         ]
-        if attention == "dot":
-            self.attention_layer = DotAttention(
-                score="general", name="attention", dtype=self.dtype_policy
-            )
-        else:
-            self.attention_layer = AdditiveAttention(
-                units=units, name="attention", dtype=self.dtype_policy
-            )
+        self.attention_layer = decoder_attention(
+            attention, units, name="attention", dtype=self.dtype_policy
+        )
         self.attentional = keras.layers.Dense(
             units, activation="tanh", name="attentional", dtype=self.dtype_policy
         )

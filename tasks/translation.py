@@ -39,11 +39,15 @@ from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabu
 from keras_seq.errors import UserError
 from keras_seq.layers import InputFeedingDecoder, RNNStack
 from keras_seq.layers.attention import decoder_attention
+from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
 
 DESCRIPTION = "sequence-to-sequence translation with attention and beam search"
 DATA_SOURCES = parallel.source_names()
 PREDICT_OPTIONS = ("plot_attention",)
-METRIC_LABELS = {"loss": "cross-entropy (nats per word)"}
+METRIC_LABELS = {
+    "loss": "training loss (nats per piece)",
+    "cross_entropy": "cross-entropy (nats per piece)",
+}
 
 # The encoder's output carries its padding mask into the step model, which
 # takes the source ids and masks with them itself.
@@ -82,6 +86,13 @@ class Config(TrainingConfig):
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
+    label_smoothing: float = option(
+        0.0,
+        minimum=0.0,
+        maximum=0.95,
+        help="share of each target's probability spread over the vocabulary "
+        "in training (Szegedy et al. 2016)",
+    )
     word_dropout: float = option(
         0.0,
         minimum=0.0,
@@ -436,9 +447,9 @@ def build_model(config: Config, data: Data) -> Model:
     steps = training.steps_for(data.train_size, config.batch_size)
     model.compile(
         optimizer=training.make_optimizer(config, steps),
-        loss=keras.losses.SparseCategoricalCrossentropy(
-            from_logits=True, ignore_class=PAD_ID
-        ),
+        loss=TokenCrossentropy(config.label_smoothing, ignore_class=PAD_ID),
+        # The plain cross-entropy, whatever the smoothing: what is compared.
+        metrics=[TokenCrossentropyMetric(ignore_class=PAD_ID)],
     )
     return _pieces(config, model)
 
@@ -596,11 +607,13 @@ def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict
     translator = _Translator(config, pieces, data)
     sources = [source for source, _ in data.test_pairs]
     references = [target for _, target in data.test_pairs]
-    loss = float(pieces.model.evaluate(data.test, verbose=0))
+    loss = pieces.model.evaluate(data.test, verbose=0, return_dict=True)[
+        "cross_entropy"
+    ]
     greedy = _translate_all(translator.greedy, sources)
     beam = _translate_all(translator.beam, sources)
     return {
-        "test_loss": loss,
+        "test_loss": float(loss),
         "bleu_greedy": _bleu(greedy, references),
         "bleu_beam": _bleu(beam, references),
         "test_pairs": len(sources),

@@ -150,6 +150,19 @@ def length_normalizer(lengths: tf.Tensor, length_penalty: float) -> tf.Tensor:
     return tf.pow((5.0 + lengths) / 6.0, length_penalty)
 
 
+def coverage_penalty(coverage: tf.Tensor, mask: tf.Tensor, beta: float) -> tf.Tensor:
+    """Wu et al. (2016)'s coverage penalty `beta * sum_i log(min(c_i, 1))`.
+
+    `coverage` `[batch, source]` holds each source position's attention
+    summed over the decoded steps; `mask` (bool, same shape) marks the real
+    positions. It is 0 once every position got a total weight of 1, and
+    lower the more of the source was left unattended (floored at 1e-6, so a
+    position never attended counts about -13.8 * beta).
+    """
+    covered = tf.math.log(tf.clip_by_value(coverage, 1e-6, 1.0))
+    return beta * tf.reduce_sum(tf.where(mask, covered, 0.0), axis=-1)
+
+
 def beam_search(
     step_fn: StepFn,
     start_tokens: tf.Tensor,
@@ -158,6 +171,7 @@ def beam_search(
     max_length,
     end_token: int,
     length_penalty: float = 0.0,
+    extra_score_fn: Callable[[Any], tf.Tensor] | None = None,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """Keeps the `beam_width` most likely sequences at every step.
 
@@ -166,10 +180,14 @@ def beam_search(
     `length_normalizer(length, length_penalty)`) are kept. A finished beam
     (one that produced `end_token`) keeps its score and only grows by end
     tokens. The loop stops when every beam has finished or after
-    `max_length` steps.
+    `max_length` steps. With `extra_score_fn`, a beam is ranked by its
+    normalised log-probability plus `extra_score_fn(state)` of the state its
+    last step returned (say, `coverage_penalty`); a finished beam keeps the
+    extra score it finished with.
 
     Reference:
-    - [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (length penalty)
+    - [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (length and
+      coverage penalties)
 
     Args:
         step_fn: the decoder step (see the module docstring).
@@ -180,11 +198,14 @@ def beam_search(
         max_length: int or int32 scalar tensor, the most steps.
         end_token: int, the id that ends a sequence.
         length_penalty: float alpha; 0 ranks by total log-probability.
+        extra_score_fn: None, or a function of the state after a step giving
+            float32 `[batch * beam_width]`, added to every beam's rank.
 
     Returns:
         `(tokens, scores, lengths)`: int32 `[batch, beam_width, steps]`, best
         beam first (after the end token, end tokens); float32
-        `[batch, beam_width]`, the normalised log-probabilities; int32
+        `[batch, beam_width]`, the normalised log-probabilities (plus the
+        extra scores); int32
         `[batch, beam_width]`, the tokens before the end token.
     """
     if beam_width < 1:
@@ -204,15 +225,21 @@ def beam_search(
     finished = tf.zeros([batch_size, beam_width], tf.bool)
     lengths = tf.zeros([batch_size, beam_width], tf.int32)
     sequences = tf.zeros([batch_size, beam_width, 0], tf.int32)
+    extra = tf.zeros([batch_size, beam_width])
     beam_offsets = (tf.range(batch_size) * beam_width)[:, tf.newaxis]
 
-    def condition(step, tokens, state, scores, finished, lengths, sequences):
+    def condition(step, tokens, state, scores, extra, finished, lengths, sequences):
         return tf.logical_and(
             step < max_length, tf.logical_not(tf.reduce_all(finished))
         )
 
-    def body(step, tokens, state, scores, finished, lengths, sequences):
+    def body(step, tokens, state, scores, extra, finished, lengths, sequences):
         logits, state = step_fn(tokens, state)
+        if extra_score_fn is not None:
+            new_extra = tf.reshape(
+                tf.cast(extra_score_fn(state), tf.float32), [batch_size, beam_width]
+            )
+            extra = tf.where(finished, extra, new_extra)
         vocabulary_size = tf.shape(logits)[-1]
         log_probabilities = tf.reshape(
             tf.nn.log_softmax(tf.cast(logits, tf.float32)),
@@ -227,11 +254,15 @@ def beam_search(
         )
         totals = scores[..., tf.newaxis] + log_probabilities
         new_lengths = lengths + tf.cast(~finished, tf.int32)
-        ranked = totals / length_normalizer(new_lengths, length_penalty)[..., None]
+        ranked = (
+            totals / length_normalizer(new_lengths, length_penalty)[..., None]
+            + extra[..., None]
+        )
         _, best = tf.math.top_k(tf.reshape(ranked, [batch_size, -1]), k=beam_width)
         parents = best // vocabulary_size
         next_tokens = best % vocabulary_size
         scores = tf.gather(tf.reshape(totals, [batch_size, -1]), best, batch_dims=1)
+        extra = tf.gather(extra, parents, batch_dims=1)
         was_finished = tf.gather(finished, parents, batch_dims=1)
         lengths = tf.gather(lengths, parents, batch_dims=1) + tf.cast(
             ~was_finished & (next_tokens != end_token), tf.int32
@@ -247,12 +278,12 @@ def beam_search(
         rows = tf.reshape(parents + beam_offsets, [-1])
         state = tf.nest.map_structure(lambda tensor: tf.gather(tensor, rows), state)
         tokens = tf.reshape(next_tokens, [-1])
-        return step + 1, tokens, state, scores, finished, lengths, sequences
+        return step + 1, tokens, state, scores, extra, finished, lengths, sequences
 
-    _, _, _, scores, finished, lengths, sequences = tf.while_loop(
+    _, _, _, scores, extra, finished, lengths, sequences = tf.while_loop(
         condition,
         body,
-        (tf.constant(0), tokens, state, scores, finished, lengths, sequences),
+        (tf.constant(0), tokens, state, scores, extra, finished, lengths, sequences),
         shape_invariants=(
             tf.TensorShape([]),
             tf.TensorShape([None]),
@@ -263,11 +294,14 @@ def beam_search(
             tf.TensorShape([None, beam_width]),
             tf.TensorShape([None, beam_width]),
             tf.TensorShape([None, beam_width]),
+            tf.TensorShape([None, beam_width]),
             tf.TensorShape([None, beam_width, None]),
         ),
     )
-    normalised = scores / length_normalizer(
-        lengths + tf.cast(finished, tf.int32), length_penalty
+    normalised = (
+        scores
+        / length_normalizer(lengths + tf.cast(finished, tf.int32), length_penalty)
+        + extra
     )
     order = tf.argsort(normalised, axis=-1, direction="DESCENDING")
     return (

@@ -121,6 +121,40 @@ def test_beam_search_by_hand():
     np.testing.assert_array_equal(lengths, [[1, 2]])
 
 
+def test_beam_search_adds_the_extra_score_and_freezes_it_when_finished():
+    # The state is the last token read; reading B (2) costs 0.5. Without it
+    # B end (log 0.36) beats A A (log 0.24); with it, log 0.36 - 0.5 loses.
+    def step_fn(tokens, state):
+        return _toy_step(tokens, None)[0], tokens
+
+    def extra(state):
+        return tf.where(state == 2, -0.5, 0.0)
+
+    start = tf.constant([3])
+    tokens, scores, _ = decoding.beam_search(
+        step_fn, start, start, 2, max_length=2, end_token=0, extra_score_fn=extra
+    )
+    np.testing.assert_array_equal(tokens, [[[1, 1], [2, 0]]])
+    np.testing.assert_allclose(scores, [[np.log(0.24), np.log(0.36) - 0.5]], rtol=1e-5)
+    # One step more: the finished B end reads the end token (no cost) but
+    # keeps its -0.5, and now beats A A A (log 0.096).
+    tokens, scores, _ = decoding.beam_search(
+        step_fn, start, start, 2, max_length=3, end_token=0, extra_score_fn=extra
+    )
+    np.testing.assert_array_equal(tokens, [[[2, 0, 0], [1, 1, 1]]])
+    np.testing.assert_allclose(scores, [[np.log(0.36) - 0.5, np.log(0.096)]], rtol=1e-5)
+
+
+def test_coverage_penalty_by_hand():
+    coverage = tf.constant([[0.5, 1.5, 1.0, 0.0], [1.0, 0.25, 0.0, 0.0]])
+    mask = tf.constant([[True, True, True, False], [True, True, True, True]])
+    penalty = decoding.coverage_penalty(coverage, mask, beta=0.2)
+    # Row 1: log 0.5 + log 1 + log 1 (the padded 0 is left out).
+    # Row 2: log 1 + log 0.25 + 2 log 1e-6 (never attended).
+    expected = [0.2 * np.log(0.5), 0.2 * (np.log(0.25) + 2 * np.log(1e-6))]
+    np.testing.assert_allclose(penalty, expected, rtol=1e-4)
+
+
 def test_beam_of_width_1_is_greedy():
     rng = np.random.default_rng(0)
     table = tf.constant(rng.normal(size=(6, 6)) * 2.0, tf.float32)

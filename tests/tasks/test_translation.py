@@ -213,3 +213,30 @@ def test_phrases_of_a_source_without_a_dictionary_are_skipped(corpus, capsys):
     data = translation.load_data(config)
     assert data.train_size == 48
     assert "no phrases added" in capsys.readouterr().out
+
+
+def test_beam_search_with_coverage_penalty(corpus):
+    config = apply_overrides(
+        translation.PRESETS["tiny"],
+        {"data": f"file:{corpus}", "coverage_penalty": 5.0, "beam_width": 1},
+    )
+    data = translation.load_data(config)
+    pieces = translation.build_model(config, data)
+    texts = tf.constant(["Ich habe Hunger.", "Das Auto ist alt.", ""])
+    translator = translation._Translator(config, pieces, data)
+    # One beam has nothing to rank: the penalty leaves greedy's choice.
+    np.testing.assert_array_equal(
+        translator.beam(texts)["translation"], translator.greedy(texts)["translation"]
+    )
+    # The decoding state sums each step's attention: after k steps every
+    # row holds k over its real source pieces and 0 on padding.
+    step_fn, tokens, state, _ = translator._start(texts[:2])
+    for _ in range(3):
+        logits, state = step_fn(tokens, state)
+        tokens = tf.argmax(logits, -1, output_type=tf.int32)
+    padded = state["source"] == 0
+    assert padded.numpy().any()
+    np.testing.assert_allclose(
+        tf.reduce_sum(state["coverage"], -1), [3.0, 3.0], rtol=1e-5
+    )
+    np.testing.assert_array_equal(tf.boolean_mask(state["coverage"], padded), 0.0)

@@ -72,6 +72,10 @@ def main() -> None:
             "tokens": config.tokens,
             "input_feeding": config.input_feeding,
             "lr_schedule": config.lr_schedule,
+            "label_smoothing": config.label_smoothing,
+            "beam_width": config.beam_width,
+            "length_penalty": config.length_penalty,
+            "coverage_penalty": config.coverage_penalty,
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
             f"Python {sys.version.split()[0]}, Keras {keras.__version__}",
         }

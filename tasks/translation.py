@@ -86,8 +86,11 @@ class Config(TrainingConfig):
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
+    # Chosen on the validation split: 0.1 raised the additive model from 7.69
+    # to 8.38 BLEU there (0.2: 8.11) and the model without attention from
+    # 2.61 to 2.77 (README, Results).
     label_smoothing: float = option(
-        0.0,
+        0.1,
         minimum=0.0,
         maximum=0.95,
         help="share of each target's probability spread over the vocabulary "
@@ -115,6 +118,7 @@ class Config(TrainingConfig):
     # Chosen on the validation split: 1.0 beat 0.6 and 1.4 for the models
     # with and without attention (README, Results).
     length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
+    # Off: on the validation split 0.1 moved BLEU by +0.05 and 0.2 by -0.7.
     coverage_penalty: float = option(
         0.0,
         minimum=0.0,

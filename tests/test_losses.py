@@ -1,8 +1,11 @@
+import json
+
 import keras
 import numpy as np
 import pytest
 
 from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
+from tests.conftest import run_python
 
 PAD = 0
 
@@ -102,3 +105,34 @@ def test_config_round_trip_and_bad_smoothing():
         ValueError, match=r"label_smoothing must be in \[0, 1\); received: 1\.5"
     ):
         TokenCrossentropy(1.5)
+
+
+ON_JAX = """
+    import json
+    import keras
+    import numpy as np
+    from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
+    targets, logits = np.array({targets}, "int32"), np.array({logits}, "float32")
+    metric = TokenCrossentropyMetric(ignore_class=0)
+    metric.update_state(targets, logits)
+    print(json.dumps([keras.backend.backend(),
+                      float(TokenCrossentropy(0.1, ignore_class=0)(targets, logits)),
+                      float(metric.result())]))
+"""
+
+
+def test_loss_and_metric_give_the_same_numbers_on_jax(batch):
+    pytest.importorskip("jax", reason="the test extra installs jax")
+    targets, logits = batch
+    result = run_python(
+        ON_JAX.format(targets=targets.tolist(), logits=logits.tolist()),
+        env={"KERAS_BACKEND": "jax"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    backend, loss, cross_entropy = json.loads(result.stdout.strip().splitlines()[-1])
+    assert backend == "jax"
+    metric = TokenCrossentropyMetric(ignore_class=PAD)
+    metric.update_state(targets, logits)
+    expected = float(TokenCrossentropy(0.1, ignore_class=PAD)(targets, logits))
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert cross_entropy == pytest.approx(float(metric.result()), rel=1e-5)

@@ -7,9 +7,10 @@ target one word at a time, trained with teacher forcing. With
 average of the encoder's states (Luong et al. 2015; Bahdanau et al. 2014):
 the decoder output and that context go through a tanh layer before the
 softmax; with `--set input_feeding=true` that attentional state also feeds
-the decoder's next step (an `InputFeedingDecoder`). Decoding is greedy or
-beam search from `keras_seq.decoding`, as in-graph loops that the
-`translate` endpoint runs inside the SavedModel.
+the decoder's next step (an `InputFeedingDecoder`). The loss is the
+cross-entropy with label smoothing. Decoding is greedy or beam search (with
+length and, optionally, coverage penalties) from `keras_seq.decoding`, as
+in-graph loops that the `translate` endpoint runs inside the SavedModel.
 
 References:
 - [Sutskever et al., 2014](https://arxiv.org/abs/1409.3215)
@@ -18,6 +19,9 @@ References:
 - [Sennrich et al., 2016](https://arxiv.org/abs/1508.07909) (subword units)
 - [Sennrich and Zhang, 2019](https://arxiv.org/abs/1905.11901) (word dropout
   and small vocabularies for small data)
+- [Szegedy et al., 2016](https://arxiv.org/abs/1512.00567) (label smoothing)
+- [Wu et al., 2016](https://arxiv.org/abs/1609.08144) (length and coverage
+  penalties)
 """
 
 from __future__ import annotations
@@ -537,20 +541,19 @@ class _Translator(tf.Module):
     def _start(self, texts):
         source = self.source_ids(texts)
         encoder_sequence, *states = self.pieces.encoder(source)
-        state = {
-            "rnn": states,
-            "source": source,
-            "encoder": encoder_sequence,
-            # Attention summed over the decoded steps (the coverage penalty's).
-            "coverage": tf.zeros(tf.shape(source), tf.float32),
-        }
+        state = {"rnn": states, "source": source, "encoder": encoder_sequence}
+        if self._uses_coverage:
+            # Attention summed over the decoded steps.
+            state["coverage"] = tf.zeros(tf.shape(source), tf.float32)
 
         def step_fn(tokens, state):
             logits, weights, *rnn = self.pieces.step(
                 [tokens[:, None], state["source"], state["encoder"], *state["rnn"]]
             )
-            coverage = state["coverage"] + weights[:, 0]
-            return logits[:, 0], {**state, "rnn": rnn, "coverage": coverage}
+            state = {**state, "rnn": rnn}
+            if self._uses_coverage:
+                state["coverage"] = state["coverage"] + weights[:, 0]
+            return logits[:, 0], state
 
         source_length = tf.reduce_sum(tf.cast(source != PAD_ID, tf.int32), axis=1)
         max_length = 2 * tf.reduce_max(source_length) + 10
@@ -564,6 +567,11 @@ class _Translator(tf.Module):
         )
         return {"translation": self.target_tokens.text(tokens, lengths)}
 
+    @property
+    def _uses_coverage(self) -> bool:
+        # Without attention the step reports zero weights: no coverage.
+        return bool(self.config.coverage_penalty) and self.config.attention != "none"
+
     def _coverage_penalty(self, state):
         return decoding.coverage_penalty(
             state["coverage"], state["source"] != PAD_ID, self.config.coverage_penalty
@@ -571,8 +579,6 @@ class _Translator(tf.Module):
 
     def beam(self, texts):
         step_fn, start, state, max_length = self._start(texts)
-        # Without attention the step reports zero weights: no coverage.
-        uses_coverage = self.config.coverage_penalty and self.config.attention != "none"
         tokens, _, lengths = decoding.beam_search(
             step_fn,
             start,
@@ -581,7 +587,7 @@ class _Translator(tf.Module):
             max_length,
             END_ID,
             self.config.length_penalty,
-            extra_score_fn=self._coverage_penalty if uses_coverage else None,
+            extra_score_fn=self._coverage_penalty if self._uses_coverage else None,
         )
         return {"translation": self.target_tokens.text(tokens[:, 0], lengths[:, 0])}
 

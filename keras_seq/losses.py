@@ -82,8 +82,10 @@ class TokenCrossentropy(keras.losses.Loss):
         return token_crossentropy(y_true, y_pred, self.label_smoothing)
 
     def get_config(self):
+        config = super().get_config()
+        config.pop("reduction")  # always the mean over the tokens that count
         return {
-            "name": self.name,
+            **config,
             "label_smoothing": self.label_smoothing,
             "ignore_class": self.ignore_class,
         }

@@ -8,6 +8,8 @@ per-token loss is `(1 - eps) * -log p(y) + eps * mean_k(-log p(k))`.
 import keras
 from keras import ops
 
+from keras_seq.layers._checks import check_rate
+
 
 def token_crossentropy(y_true, logits, label_smoothing: float = 0.0):
     """Per-token cross-entropy in nats of integer targets `[...]` against
@@ -37,13 +39,6 @@ def _valid_targets(y_true, ignore_class, sample_weight):
     return ops.where(valid, y_true, ops.zeros_like(y_true)), weight
 
 
-def _check_smoothing(label_smoothing):
-    if not 0.0 <= label_smoothing < 1.0:
-        raise ValueError(
-            f"label_smoothing must be in [0, 1); received: {label_smoothing!r}"
-        )
-
-
 @keras.saving.register_keras_serializable(package="keras_seq")
 class TokenCrossentropy(keras.losses.Loss):
     """Cross-entropy of integer targets against logits, averaged over the
@@ -67,7 +62,7 @@ class TokenCrossentropy(keras.losses.Loss):
         name: str = "token_crossentropy",
         dtype=None,
     ):
-        _check_smoothing(label_smoothing)
+        check_rate("label_smoothing", label_smoothing)
         # The mean over weights: ignored tokens get weight 0 in `__call__`.
         super().__init__(name=name, reduction="mean_with_sample_weight", dtype=dtype)
         self.label_smoothing = float(label_smoothing)

@@ -102,7 +102,8 @@ def test_config_round_trip_and_bad_smoothing():
     )
     assert metric.ignore_class == PAD
     with pytest.raises(
-        ValueError, match=r"label_smoothing must be in \[0, 1\); received: 1\.5"
+        ValueError,
+        match=r"`label_smoothing` must be in \[0, 1\)\. Received: label_smoothing=1\.5",
     ):
         TokenCrossentropy(1.5)
 

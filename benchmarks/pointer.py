@@ -26,6 +26,7 @@ import platform
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -86,6 +87,15 @@ class Checkpoints(keras.callbacks.Callback):
                 self.model.stop_training = True
 
 
+def keep_run(task_name, preset, config, model, folder: Path) -> None:
+    """The files `keras-seq evaluate --model FOLDER` reads."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text(config_lib.to_json(config))
+    (folder / "task.json").write_text(json.dumps({"task": task_name, "preset": preset}))
+    model.save(folder / "model.keras")
+    print(f"Kept the trained model in {folder}", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", default="tsp", choices=("tsp", "convex_hull"))
@@ -93,6 +103,11 @@ def main() -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[])
     parser.add_argument(
         "--checkpoints", help="minutes of training to evaluate at, e.g. 10,30,60"
+    )
+    parser.add_argument(
+        "--output",
+        help="also keep the trained model here as a run folder (for "
+        "`keras-seq evaluate` with other decoding settings)",
     )
     args = parser.parse_args()
     task = registry.get_task(args.task)
@@ -134,6 +149,8 @@ def main() -> None:
     else:
         result = evaluate()
         result["train_minutes"] = round(train_minutes, 2)
+    if args.output:
+        keep_run(args.task, args.preset, config, pieces.model, Path(args.output))
     size = geometry.parse_sizes(config.n)
     target = TARGETS.get((args.task, size[1])) if size[0] == size[1] else None
     if target:

@@ -246,3 +246,23 @@ def test_hull_metrics_count_exact_valid_and_covered():
     assert triangle == {"accuracy": 0.0, "area_coverage": 50.0, "valid_percent": 100.0}
     clockwise = metrics.hull_metrics(points, np.array([[0, 3, 2, 1, -1]]), true)
     assert clockwise["valid_percent"] == 0.0 and clockwise["area_coverage"] == 0.0
+
+
+def test_the_benchmark_keeps_a_model_that_evaluate_reads(tmp_path, monkeypatch, capsys):
+    import runpy
+    import sys
+
+    from tests.conftest import PROJECT
+
+    monkeypatch.setenv("KERAS_SEQ_DATA", str(tmp_path / "data"))
+    kept = tmp_path / "kept"
+    arguments = ["--task", "convex_hull", "--preset", "tiny", "--output", str(kept)]
+    monkeypatch.setattr(sys, "argv", ["pointer.py", *arguments])
+    runpy.run_path(str(PROJECT / "benchmarks" / "pointer.py"), run_name="__main__")
+    benchmark = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+    assert cli.main(["evaluate", "convex_hull", "--model", str(kept)]) == 0
+    printed = capsys.readouterr().out
+    evaluated = json.loads(printed[printed.index("{") :])
+    for key in ("accuracy", "area_coverage", "valid_percent"):
+        assert round(evaluated[key], 4) == benchmark[key]

@@ -64,6 +64,35 @@ class PointerConfig(TrainingConfig):
     minutes: float = option(0.0, minimum=0.0, help="stop training after; 0: no limit")
 
 
+def presets(default: PointerConfig) -> dict[str, PointerConfig]:
+    """The `tiny`, `default` and `paper` presets around a task's default."""
+    return {
+        "tiny": dataclasses.replace(
+            default,
+            n="5",
+            train_examples=64,
+            test_examples=8,
+            units=8,
+            embedding_dim=8,
+            epochs=1,
+            batch_size=16,
+            beam_width=2,
+        ),
+        "default": default,
+        # Vinyals et al. (2015): one layer of 512 LSTM units, about a million
+        # training examples, beam search.
+        "paper": dataclasses.replace(
+            default,
+            train_examples=1_000_000,
+            units=512,
+            embedding_dim=256,
+            epochs=20,
+            batch_size=128,
+            minutes=60.0,
+        ),
+    }
+
+
 @dataclasses.dataclass
 class Data:
     train: tf.data.Dataset

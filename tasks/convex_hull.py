@@ -34,31 +34,7 @@ class Config(PointerConfig):
 
 
 DEFAULT = Config(n="50", train_examples=100_000)
-PRESETS = {
-    "tiny": dataclasses.replace(
-        DEFAULT,
-        n="5",
-        train_examples=64,
-        test_examples=8,
-        units=8,
-        embedding_dim=8,
-        epochs=1,
-        batch_size=16,
-        beam_width=2,
-    ),
-    "default": DEFAULT,
-    # Vinyals et al. (2015): one layer of 512 LSTM units, about a million
-    # training examples, beam search.
-    "paper": dataclasses.replace(
-        DEFAULT,
-        train_examples=1_000_000,
-        units=512,
-        embedding_dim=256,
-        epochs=20,
-        batch_size=128,
-        minutes=60.0,
-    ),
-}
+PRESETS = _pointer.presets(DEFAULT)
 
 Data = _pointer.Data
 Model = _pointer.Model

@@ -56,7 +56,13 @@ class PointerConfig(TrainingConfig):
     cell: str = option("lstm", choices=CELLS, help="recurrent cell")
     units: int = option(128, minimum=1, help="encoder and decoder units")
     embedding_dim: int = option(128, minimum=1, help="width of the point embedding")
-    beam_width: int = option(3, minimum=1, help="beam search width")
+    # Chosen on the validation problems (seed + 1): the beam keeps the best
+    # of its finished answers, so a wider one finds the optimum more often.
+    # Tours of 10 cities, gap 0.35% / 0.10% / 0.04% / 0.01% at widths
+    # 3 / 6 / 10 / 16; hulls of 50 points (paper preset, 60 minutes), exact
+    # 78.1% / 87.4% / 92.6% / 94.7%, decoding 1,000 in 14 / 23 / 32 / 58 s
+    # (README, Results).
+    beam_width: int = option(10, minimum=1, help="beam search width")
     epochs: int = option(10, minimum=1, help="number of epochs")
     batch_size: int = option(128, minimum=1, help="problems per batch")
     learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")

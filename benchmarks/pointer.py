@@ -110,6 +110,14 @@ def main() -> None:
         "`keras-seq evaluate` with other decoding settings)",
     )
     args = parser.parse_args()
+    if args.output:
+        # Before training: a bad folder must not cost a finished run.
+        try:
+            Path(args.output).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            parser.error(
+                f"--output {args.output}: no folder can be made there ({error})"
+            )
     task = registry.get_task(args.task)
     config = config_lib.apply_overrides(
         registry.get_preset(task, args.preset),

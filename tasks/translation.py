@@ -538,12 +538,16 @@ class _Translator(tf.Module):
         # An empty text still gets one (padding) step, so every row decodes.
         return tf.pad(ids.to_tensor(PAD_ID), [[0, 0], [0, 1]])
 
-    def _start(self, texts):
+    def _start(self, texts, coverage: bool | None = None):
+        """The step function, first tokens, state and length limit; with
+        `coverage` (by default when the penalty is used), the state also sums
+        the attention each source piece got."""
+        if coverage is None:
+            coverage = self._uses_coverage
         source = self.source_ids(texts)
         encoder_sequence, *states = self.pieces.encoder(source)
         state = {"rnn": states, "source": source, "encoder": encoder_sequence}
-        if self._uses_coverage:
-            # Attention summed over the decoded steps.
+        if coverage:
             state["coverage"] = tf.zeros(tf.shape(source), tf.float32)
 
         def step_fn(tokens, state):
@@ -551,7 +555,7 @@ class _Translator(tf.Module):
                 [tokens[:, None], state["source"], state["encoder"], *state["rnn"]]
             )
             state = {**state, "rnn": rnn}
-            if self._uses_coverage:
+            if coverage:
                 state["coverage"] = state["coverage"] + weights[:, 0]
             return logits[:, 0], state
 
@@ -561,7 +565,8 @@ class _Translator(tf.Module):
         return step_fn, start, state, max_length
 
     def greedy(self, texts):
-        step_fn, start, state, max_length = self._start(texts)
+        # Greedy decoding has no penalty: no coverage to sum.
+        step_fn, start, state, max_length = self._start(texts, coverage=False)
         tokens, lengths = decoding.greedy_decode(
             step_fn, start, state, max_length, END_ID
         )

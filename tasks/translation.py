@@ -41,7 +41,7 @@ from keras_seq.data import parallel, subwords
 from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
 from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabulary
 from keras_seq.errors import UserError
-from keras_seq.layers import InputFeedingDecoder, RNNStack
+from keras_seq.layers import InputFeedingDecoder, LexicalContext, RNNStack
 from keras_seq.layers.attention import decoder_attention
 from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
 
@@ -79,6 +79,11 @@ class Config(TrainingConfig):
         False,
         help="with attention: feed each step's attentional state into the next "
         "step's input (Luong et al. 2015)",
+    )
+    lexical: bool = option(
+        False,
+        help="with attention: also pass the source embeddings averaged by the "
+        "attention weights to the output layer (Nguyen and Chiang 2018)",
     )
     tokens: str = option(
         "subword",
@@ -356,18 +361,44 @@ def _feeds_input(config: Config) -> bool:
     return config.attention != "none" and config.input_feeding
 
 
-def _decode(config, model_layers, embedded, encoder_sequence, mask, states):
-    """The attentional states (or decoder outputs), weights and new states."""
+def _is_lexical(config: Config) -> bool:
+    return config.attention != "none" and config.lexical
+
+
+def _memory(config, encoder_sequence, source_embedded):
+    """What the decoder steps read from the source: the encoder's states,
+    and with the lexical path the source embeddings after them."""
+    if _is_lexical(config):
+        return keras.layers.Concatenate(name="memory")(
+            [encoder_sequence, source_embedded]
+        )
+    return encoder_sequence
+
+
+def _memory_width(config: Config) -> int:
+    return 2 * config.units + (config.embedding_dim if _is_lexical(config) else 0)
+
+
+def _decode(config, model_layers, embedded, memory, mask, states):
+    """The output layer's inputs, the attention weights and the new states."""
+    encoder_sequence = memory
+    if _is_lexical(config):
+        encoder_sequence, source_embedded = keras.ops.split(
+            memory, [2 * config.units], axis=-1
+        )
     decoder = model_layers("decoder")
     if _feeds_input(config):
         hidden, weights, *states = decoder(
             [embedded, encoder_sequence], mask=[None, mask], initial_state=states
         )
-        return hidden, weights, states
-    decoder_sequence, *states = decoder(embedded, initial_state=states)
-    hidden, weights = _decoder_output(
-        config, model_layers, decoder_sequence, encoder_sequence, mask
-    )
+    else:
+        decoder_sequence, *states = decoder(embedded, initial_state=states)
+        hidden, weights = _decoder_output(
+            config, model_layers, decoder_sequence, encoder_sequence, mask
+        )
+    if _is_lexical(config):
+        lexical = model_layers("lexical")([weights, source_embedded])
+        hidden = model_layers("lexical_combine")([hidden, lexical])
     return hidden, weights, states
 
 
@@ -439,6 +470,9 @@ def build_model(config: Config, data: Data) -> Model:
         layers["attentional"] = keras.layers.Dense(
             2 * config.units, activation="tanh", name="attentional"
         )
+    if _is_lexical(config):
+        layers["lexical"] = LexicalContext(name="lexical")
+        layers["lexical_combine"] = keras.layers.Concatenate(name="lexical_combine")
     source_mask = keras.ops.not_equal(source, PAD_ID)
     # Word dropout (Sennrich and Zhang, 2019) zeroes whole token embeddings:
     # one noise value per token, shared by its features. It has no weights,
@@ -446,14 +480,13 @@ def build_model(config: Config, data: Data) -> Model:
     word_dropout = keras.layers.Dropout(
         config.word_dropout, noise_shape=(None, None, 1), name="word_dropout"
     )
-    encoder_sequence, *states = layers["encoder"](
-        word_dropout(layers["source_embedding"](source))
-    )
+    source_embedded = word_dropout(layers["source_embedding"](source))
+    encoder_sequence, *states = layers["encoder"](source_embedded)
     hidden, _, _ = _decode(
         config,
         layers.__getitem__,
         word_dropout(layers["target_embedding"](target_in)),
-        encoder_sequence,
+        _memory(config, encoder_sequence, source_embedded),
         source_mask,
         states,
     )
@@ -471,18 +504,22 @@ def build_model(config: Config, data: Data) -> Model:
 
 def _pieces(config: Config, model: keras.Model) -> Model:
     """The encoder and one decoder step, from the layers of `model`."""
+    # What the model holds decides, so models saved before the lexical
+    # option existed load as they were trained.
+    has_lexical = any(layer.name == "lexical" for layer in model.layers)
+    config = dataclasses.replace(config, lexical=has_lexical)
     source = keras.Input(shape=(None,), dtype="int32", name="source")
-    encoder_sequence, *states = model.get_layer("encoder")(
-        model.get_layer("source_embedding")(source)
-    )
+    source_embedded = model.get_layer("source_embedding")(source)
+    encoder_sequence, *states = model.get_layer("encoder")(source_embedded)
     if _feeds_input(config):
         # The attentional state fed to the first step is zeros.
         states.append(keras.ops.zeros_like(states[0]))
-    encoder = keras.Model(source, [encoder_sequence, *states], name="encoder")
+    memory = _memory(config, encoder_sequence, source_embedded)
+    encoder = keras.Model(source, [memory, *states], name="encoder")
 
     token = keras.Input(shape=(1,), dtype="int32", name="token")
     step_source = keras.Input(shape=(None,), dtype="int32", name="step_source")
-    step_encoder = keras.Input(shape=(None, 2 * config.units), name="encoder_sequence")
+    step_encoder = keras.Input(shape=(None, _memory_width(config)), name="memory")
     decoder = model.get_layer("decoder")
     state_inputs = [
         keras.Input(shape=(width,), name=f"state_{index}")

@@ -8,6 +8,7 @@ from keras_seq.layers.attention import (
 )
 from keras_seq.layers.blocks import dense_block, residual_block
 from keras_seq.layers.decoder import InputFeedingDecoder
+from keras_seq.layers.lexical import LexicalContext
 from keras_seq.layers.rnn import RNNStack, rnn_stack
 from keras_seq.layers.tokens import PrependToken
 
@@ -16,6 +17,7 @@ __all__ = [
     "AttentionPooling",
     "DotAttention",
     "InputFeedingDecoder",
+    "LexicalContext",
     "PointerAttention",
     "PrependToken",
     "RNNStack",

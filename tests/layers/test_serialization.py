@@ -9,6 +9,7 @@ from keras_seq.layers import (
     AdditiveAttention,
     DotAttention,
     InputFeedingDecoder,
+    LexicalContext,
     PointerAttention,
     RNNStack,
 )
@@ -35,13 +36,18 @@ def _model_with_every_layer():
         name="decoder",
     )(x)
     dot = DotAttention(score="general", name="dot")([decoded, encoded])
-    additive = AdditiveAttention(units=5, name="additive")([decoded, encoded])
+    additive, weights = AdditiveAttention(units=5, name="additive")(
+        [decoded, encoded], return_attention_scores=True
+    )
+    lexical = LexicalContext(name="lexical")([weights, x])
     pointer = PointerAttention(units=5, name="pointer")([decoded, encoded])
     simple = RNNStack(cell="rnn", units=2, return_sequences=False, name="simple")(x)
     fed, fed_weights, *_ = InputFeedingDecoder(
         cell="lstm", units=4, num_layers=2, attention="additive", name="fed"
     )([x, encoded])
-    return keras.Model(tokens, [dot, additive, pointer, simple, fed, fed_weights])
+    return keras.Model(
+        tokens, [dot, additive, lexical, pointer, simple, fed, fed_weights]
+    )
 
 
 TOKENS = np.array([[1, 2, 3, 4, 0, 0], [5, 6, 7, 8, 9, 10]], "int32")

@@ -117,15 +117,23 @@ def test_tokens_spell_known_text_back(corpus, tokens):
 
 
 @pytest.mark.parametrize(
-    "tokens, input_feeding", [("word", False), ("subword", False), ("subword", True)]
+    "tokens, input_feeding, lexical",
+    [
+        ("word", False, False),
+        ("subword", False, False),
+        ("subword", True, False),
+        ("subword", False, True),
+        ("subword", True, True),
+    ],
 )
-def test_training_and_inference_pieces_agree(corpus, tokens, input_feeding):
+def test_training_and_inference_pieces_agree(corpus, tokens, input_feeding, lexical):
     config = apply_overrides(
         translation.PRESETS["tiny"],
         {
             "data": f"file:{corpus}",
             "tokens": tokens,
             "input_feeding": str(input_feeding).lower(),
+            "lexical": str(lexical).lower(),
         },
     )
     data = translation.load_data(config)

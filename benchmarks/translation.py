@@ -71,6 +71,7 @@ def main() -> None:
             "train_pairs": data.train_size,
             "tokens": config.tokens,
             "input_feeding": config.input_feeding,
+            "lexical": config.lexical,
             "lr_schedule": config.lr_schedule,
             "label_smoothing": config.label_smoothing,
             "beam_width": config.beam_width,

@@ -7,7 +7,10 @@ target one word at a time, trained with teacher forcing. With
 average of the encoder's states (Luong et al. 2015; Bahdanau et al. 2014):
 the decoder output and that context go through a tanh layer before the
 softmax; with `--set input_feeding=true` that attentional state also feeds
-the decoder's next step (an `InputFeedingDecoder`). The loss is the
+the decoder's next step (an `InputFeedingDecoder`). With attention, the
+source embeddings averaged by the attention weights also reach the output
+layer through a `LexicalContext` (`--set lexical=false` leaves it out).
+The loss is the
 cross-entropy with label smoothing. Decoding is greedy or beam search (with
 length and, optionally, coverage penalties) from `keras_seq.decoding`, as
 in-graph loops that the `translate` endpoint runs inside the SavedModel.
@@ -17,6 +20,8 @@ References:
 - [Bahdanau et al., 2014](https://arxiv.org/abs/1409.0473)
 - [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
 - [Sennrich et al., 2016](https://arxiv.org/abs/1508.07909) (subword units)
+- [Nguyen and Chiang, 2018](https://arxiv.org/abs/1710.01329) (the lexical
+  path)
 - [Sennrich and Zhang, 2019](https://arxiv.org/abs/1905.11901) (word dropout
   and small vocabularies for small data)
 - [Szegedy et al., 2016](https://arxiv.org/abs/1512.00567) (label smoothing)
@@ -80,8 +85,11 @@ class Config(TrainingConfig):
         help="with attention: feed each step's attentional state into the next "
         "step's input (Luong et al. 2015)",
     )
+    # On the validation split the lexical path raised the additive model
+    # from 8.38 to 9.06 BLEU and lowered its cross-entropy from 3.85 to
+    # 3.67 nats, for 3% more training time (README, Results).
     lexical: bool = option(
-        False,
+        True,
         help="with attention: also pass the source embeddings averaged by the "
         "attention weights to the output layer (Nguyen and Chiang 2018)",
     )
@@ -398,7 +406,9 @@ def _decode(config, model_layers, embedded, memory, mask, states):
         )
     if _is_lexical(config):
         lexical = model_layers("lexical")([weights, source_embedded])
-        hidden = model_layers("lexical_combine")([hidden, lexical])
+        hidden = model_layers("lexical_combine")(
+            [hidden, model_layers("lexical_projection")(lexical)]
+        )
     return hidden, weights, states
 
 
@@ -472,7 +482,12 @@ def build_model(config: Config, data: Data) -> Model:
         )
     if _is_lexical(config):
         layers["lexical"] = LexicalContext(name="lexical")
-        layers["lexical_combine"] = keras.layers.Concatenate(name="lexical_combine")
+        # The paper adds W_l h_l to the logits; here W_l = W_o P, so the
+        # output layer keeps its width (and its cost): logits W_o (h + P h_l).
+        layers["lexical_projection"] = keras.layers.Dense(
+            2 * config.units, use_bias=False, name="lexical_projection"
+        )
+        layers["lexical_combine"] = keras.layers.Add(name="lexical_combine")
     source_mask = keras.ops.not_equal(source, PAD_ID)
     # Word dropout (Sennrich and Zhang, 2019) zeroes whole token embeddings:
     # one noise value per token, shared by its features. It has no weights,

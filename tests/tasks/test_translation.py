@@ -1,5 +1,6 @@
 """translation end to end at the tiny preset."""
 
+import dataclasses
 import json
 
 import keras
@@ -248,3 +249,25 @@ def test_beam_search_with_coverage_penalty(corpus):
         tf.reduce_sum(state["coverage"], -1), [3.0, 3.0], rtol=1e-5
     )
     np.testing.assert_array_equal(tf.boolean_mask(state["coverage"], padded), 0.0)
+
+
+@pytest.mark.parametrize("lexical", [False, True])
+def test_a_reloaded_model_keeps_its_lexical_path(corpus, tmp_path, lexical):
+    # The saved model decides: a run's config may predate the option.
+    config = apply_overrides(
+        translation.PRESETS["tiny"],
+        {"data": f"file:{corpus}", "lexical": str(lexical).lower()},
+    )
+    data = translation.load_data(config)
+    pieces = translation.build_model(config, data)
+    assert any(layer.name == "lexical" for layer in pieces.model.layers) == lexical
+    pieces.model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    other = dataclasses.replace(config, lexical=not lexical)
+    reloaded = translation.from_saved(other, loaded)
+    inputs, _ = next(iter(data.train))
+    source, target_in = inputs["source"][:2], inputs["target_in"][:2]
+    memory, *states = reloaded.encoder(source)
+    logits, *_ = reloaded.step([target_in[:, :1], source, memory, *states])
+    full = pieces.model([source, target_in])
+    np.testing.assert_allclose(logits[:, 0], full[:, 0], rtol=1e-4, atol=1e-4)

@@ -10,10 +10,10 @@ softmax; with `--set input_feeding=true` that attentional state also feeds
 the decoder's next step (an `InputFeedingDecoder`). With attention, the
 source embeddings averaged by the attention weights also reach the output
 layer through a `LexicalContext` (`--set lexical=false` leaves it out).
-The loss is the
-cross-entropy with label smoothing. Decoding is greedy or beam search (with
-length and, optionally, coverage penalties) from `keras_seq.decoding`, as
-in-graph loops that the `translate` endpoint runs inside the SavedModel.
+The loss is the cross-entropy with label smoothing. Decoding is greedy or
+beam search (with length and, optionally, coverage penalties) from
+`keras_seq.decoding`, as in-graph loops that the `translate` endpoint runs
+inside the SavedModel.
 
 References:
 - [Sutskever et al., 2014](https://arxiv.org/abs/1409.3215)
@@ -373,27 +373,10 @@ def _is_lexical(config: Config) -> bool:
     return config.attention != "none" and config.lexical
 
 
-def _memory(config, encoder_sequence, source_embedded):
-    """What the decoder steps read from the source: the encoder's states,
-    and with the lexical path the source embeddings after them."""
-    if _is_lexical(config):
-        return keras.layers.Concatenate(name="memory")(
-            [encoder_sequence, source_embedded]
-        )
-    return encoder_sequence
-
-
-def _memory_width(config: Config) -> int:
-    return 2 * config.units + (config.embedding_dim if _is_lexical(config) else 0)
-
-
-def _decode(config, model_layers, embedded, memory, mask, states):
+def _decode(
+    config, model_layers, embedded, encoder_sequence, source_embedded, mask, states
+):
     """The output layer's inputs, the attention weights and the new states."""
-    encoder_sequence = memory
-    if _is_lexical(config):
-        encoder_sequence, source_embedded = keras.ops.split(
-            memory, [2 * config.units], axis=-1
-        )
     decoder = model_layers("decoder")
     if _feeds_input(config):
         hidden, weights, *states = decoder(
@@ -501,7 +484,8 @@ def build_model(config: Config, data: Data) -> Model:
         config,
         layers.__getitem__,
         word_dropout(layers["target_embedding"](target_in)),
-        _memory(config, encoder_sequence, source_embedded),
+        encoder_sequence,
+        source_embedded,
         source_mask,
         states,
     )
@@ -529,12 +513,24 @@ def _pieces(config: Config, model: keras.Model) -> Model:
     if _feeds_input(config):
         # The attentional state fed to the first step is zeros.
         states.append(keras.ops.zeros_like(states[0]))
-    memory = _memory(config, encoder_sequence, source_embedded)
-    encoder = keras.Model(source, [memory, *states], name="encoder")
+    # What the steps read from the source, as one tensor: the encoder's
+    # states, and for the lexical path the source embeddings after them.
+    memory_width = 2 * config.units
+    if _is_lexical(config):
+        encoder_sequence = keras.layers.Concatenate(name="memory")(
+            [encoder_sequence, source_embedded]
+        )
+        memory_width += config.embedding_dim
+    encoder = keras.Model(source, [encoder_sequence, *states], name="encoder")
 
     token = keras.Input(shape=(1,), dtype="int32", name="token")
     step_source = keras.Input(shape=(None,), dtype="int32", name="step_source")
-    step_encoder = keras.Input(shape=(None, _memory_width(config)), name="memory")
+    step_memory = keras.Input(shape=(None, memory_width), name="memory")
+    step_encoder, step_embedded = step_memory, None
+    if _is_lexical(config):
+        step_encoder, step_embedded = keras.ops.split(
+            step_memory, [2 * config.units], axis=-1
+        )
     decoder = model.get_layer("decoder")
     state_inputs = [
         keras.Input(shape=(width,), name=f"state_{index}")
@@ -545,6 +541,7 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         model.get_layer,
         model.get_layer("target_embedding")(token),
         step_encoder,
+        step_embedded,
         keras.ops.not_equal(step_source, PAD_ID),
         state_inputs,
     )
@@ -554,7 +551,7 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         )
     logits = model.get_layer("logits")(hidden)
     step = keras.Model(
-        [token, step_source, step_encoder, *state_inputs],
+        [token, step_source, step_memory, *state_inputs],
         [logits, weights, *new_states],
         name="step",
     )

@@ -23,6 +23,37 @@ from keras_seq.config import STRATEGIES, TrainingConfig
 from keras_seq.errors import UserError
 
 
+class _MultiWorkerStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """MultiWorkerMirroredStrategy with the `reduce` that Keras 3's `fit` needs.
+
+    With more than one worker, `fit` (Keras 3.15) calls `strategy.reduce` in
+    two ways the collective strategy refuses (keras-team/keras issue 20585):
+    on its first batch, a tuple of per-replica values, to build the metrics,
+    and with `axis=0` on every step's scalar logs. Here each value of a
+    structure is reduced on its own (a value that is not a float, such as
+    token ids, is read from the first local replica: that build only needs
+    its shape and dtype), and the mean of scalars over the replicas ignores
+    the axis.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        if tf.nest.is_nested(value) and not isinstance(
+            value, tf.distribute.DistributedValues
+        ):
+            return tf.nest.map_structure(
+                lambda item: self._reduce_one(reduce_op, item, axis), value
+            )
+        return self._reduce_one(reduce_op, value, axis)
+
+    def _reduce_one(self, reduce_op, value, axis):
+        local = self.experimental_local_results(value)[0]
+        if not local.dtype.is_floating:
+            return local
+        if axis is not None and local.shape.rank == 0:
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
 def get_strategy(name: str) -> tf.distribute.Strategy:
     """`default`, `mirrored` (all local devices) or `multi_worker` (TF_CONFIG)."""
     if name == "default":
@@ -33,7 +64,7 @@ def get_strategy(name: str) -> tf.distribute.Strategy:
         ]
         return tf.distribute.MirroredStrategy(devices)
     if name == "multi_worker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return _MultiWorkerStrategy()
     raise UserError(
         f"`--strategy` must be one of {list(STRATEGIES)}. Received: {name!r}"
     )

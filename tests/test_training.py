@@ -154,43 +154,68 @@ def test_time_budget_stops_training():
 
 
 @pytest.mark.slow
-def test_multi_worker_strategy_with_one_worker(tmp_path):
+def test_two_workers_on_localhost_end_with_the_same_weights(tmp_path):
+    # Two processes, as two machines would run them: the same command, each
+    # with its own TF_CONFIG task index. 32 units run the XLA-compiled
+    # recurrent loop.
     import json
     import socket
 
-    with socket.socket() as probe:
-        probe.bind(("localhost", 0))
-        port = probe.getsockname()[1]
-    cluster = {
-        "cluster": {"worker": [f"localhost:{port}"]},
-        "task": {"type": "worker", "index": 0},
-    }
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "keras_seq",
-            "run",
-            "adding",
-            "--preset",
-            "tiny",
-            "--strategy",
-            "multi_worker",
-            "--output",
-            str(tmp_path / "run"),
-        ],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={
-            **os.environ,
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-            "TF_CONFIG": json.dumps(cluster),
-        },
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "run" / "saved_model" / "saved_model.pb").is_file()
+    import keras_seq.layers  # noqa: F401  (registers the layers for loading)
+
+    ports = []
+    for _ in range(2):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            ports.append(probe.getsockname()[1])
+    workers = [f"127.0.0.1:{port}" for port in ports]
+    processes = []
+    for index in range(2):
+        cluster = {
+            "cluster": {"worker": workers},
+            "task": {"type": "worker", "index": index},
+        }
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "keras_seq",
+                    "run",
+                    "adding",
+                    "--preset",
+                    "tiny",
+                    "--set",
+                    "units=32",
+                    "--strategy",
+                    "multi_worker",
+                    "--output",
+                    str(tmp_path / f"worker_{index}"),
+                ],
+                cwd=PROJECT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={
+                    **os.environ,
+                    "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "TF_CONFIG": json.dumps(cluster),
+                },
+            )
+        )
+    outputs = [process.communicate(timeout=600) for process in processes]
+    for process, (stdout, stderr) in zip(processes, outputs):
+        assert process.returncode == 0, stderr[-3000:]
+        assert "Training on 2 replicas" in stdout
+    weights = [
+        keras.saving.load_model(
+            tmp_path / f"worker_{index}" / "model.keras"
+        ).get_weights()
+        for index in range(2)
+    ]
+    assert len(weights[0]) == len(weights[1]) > 0
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)
 
 
 def test_builds_start_from_the_same_weights_whatever_was_drawn_before():

@@ -9,6 +9,13 @@ from keras_seq.layers.attention import (
 from keras_seq.layers.blocks import dense_block, residual_block
 from keras_seq.layers.decoder import InputFeedingDecoder
 from keras_seq.layers.lexical import LexicalContext
+from keras_seq.layers.recurrent import (
+    GRU,
+    LSTM,
+    SimpleRNN,
+    fused_rnn_enabled,
+    set_fused_rnn,
+)
 from keras_seq.layers.rnn import RNNStack, rnn_stack
 from keras_seq.layers.tokens import PrependToken
 
@@ -16,12 +23,17 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "DotAttention",
+    "GRU",
     "InputFeedingDecoder",
+    "LSTM",
     "LexicalContext",
     "PointerAttention",
     "PrependToken",
     "RNNStack",
+    "SimpleRNN",
     "dense_block",
+    "fused_rnn_enabled",
     "residual_block",
     "rnn_stack",
+    "set_fused_rnn",
 ]

@@ -3,12 +3,13 @@
 import keras
 from keras import ops
 
+from keras_seq.layers import recurrent
 from keras_seq.layers._checks import check_recurrent
 
 CELLS = {
-    "rnn": keras.layers.SimpleRNN,
-    "gru": keras.layers.GRU,
-    "lstm": keras.layers.LSTM,
+    "rnn": recurrent.SimpleRNN,
+    "gru": recurrent.GRU,
+    "lstm": recurrent.LSTM,
 }
 RESIDUAL_KINDS = ("none", "add", "dense")
 
@@ -30,10 +31,13 @@ def _residual_kind(residual):
 class RNNStack(keras.layers.Layer):
     """A stack of vanilla RNN, GRU or LSTM layers with optional shortcuts.
 
-    Each layer is a `keras.layers.SimpleRNN`, `GRU` or `LSTM` (wrapped in
-    `keras.layers.Bidirectional` when asked), so the cuDNN kernels serve them
-    on a GPU. Layers are stacked with optional shortcuts between them, as in
-    residual and densely connected networks: with `residual="add"` every
+    Each layer is keras-seq's `SimpleRNN`, `GRU` or `LSTM` (wrapped in
+    `keras.layers.Bidirectional` when asked): the Keras layers with their
+    weights and numbers, whose loop on the TensorFlow backend's CPU is
+    keras-seq's fused one (see `keras_seq.layers.LSTM`), while the cuDNN
+    kernels serve them on a GPU and the stock loop on other backends.
+    Layers are stacked with optional shortcuts between them, as in residual
+    and densely connected networks: with `residual="add"` every
     layer after the first adds its input to its output; with
     `residual="dense"` every layer reads the concatenation of the stack's
     input and all earlier layers' outputs, and the stack returns the

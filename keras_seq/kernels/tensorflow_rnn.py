@@ -28,7 +28,7 @@ import functools
 import tensorflow as tf
 
 BUCKET = 8
-KINDS = ("lstm", "gru", "rnn")
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 def _step_mask(mask, t):
@@ -60,24 +60,31 @@ def _scan(step, carry, steps, dtype, count, reverse=False):
     return carry, [array.stack() for array in arrays]
 
 
+# XLA vectorises a step's gate arithmetic only when every tensor it reads at
+# step t is a whole one (columns sliced out of a step's slice make it scalar
+# code, five times slower), so the projections of the gates come in one
+# tensor each and every term is written to its own.
+#
 # LSTM: z = x W + h U + b, gates i, f, g, o in Keras's order. The forward
 # loop can also write the terms of the reverse step:
 #   dc += dh * into_cell; dz = [dc, dc, dc, dh] * gate_term;
 #   dh_prev = dz U^T (+ dh at a padded step); dc_prev = dc * carry.
 
 
-def _lstm_forward(xw, h0, c0, recurrent_kernel, bias, mask, units, keep_terms):
+def _lstm_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
     def step(t, h, c):
-        z = xw[t] + tf.matmul(h, recurrent_kernel) + bias
-        i = tf.sigmoid(z[:, :units])
-        f = tf.sigmoid(z[:, units : 2 * units])
-        g = tf.tanh(z[:, 2 * units : 3 * units])
-        o = tf.sigmoid(z[:, 3 * units :])
+        inner = tf.matmul(h, recurrent_kernel)
+        z = [
+            projection[t] + inner[:, k * units : (k + 1) * units] + bias
+            for k, (projection, bias) in enumerate(zip(projections, biases))
+        ]
+        i, f, o = tf.sigmoid(z[0]), tf.sigmoid(z[1]), tf.sigmoid(z[3])
+        g = tf.tanh(z[2])
         c_new = f * c + i * g
         tanh_c = tf.tanh(c_new)
         mask_t = _step_mask(mask, t)
         h_new = _keep(mask_t, o * tanh_c, h)
-        if not keep_terms:
+        if not keep:
             return [h_new, _keep(mask_t, c_new, c)], [h_new]
         gate_term = tf.concat(
             [g * i * (1 - i), c * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)],
@@ -89,117 +96,121 @@ def _lstm_forward(xw, h0, c0, recurrent_kernel, bias, mask, units, keep_terms):
             gate_term *= mask_t
             into_cell *= mask_t
             carry = carry * mask_t + (1 - mask_t)
-        cell_term = tf.concat([into_cell, carry], axis=1)
-        return [h_new, _keep(mask_t, c_new, c)], [h_new, gate_term, cell_term]
+        return [h_new, _keep(mask_t, c_new, c)], [h_new, gate_term, into_cell, carry]
 
-    count = 3 if keep_terms else 1
-    (h, c), outputs = _scan(step, [h0, c0], tf.shape(xw)[0], xw.dtype, count)
+    steps = tf.shape(projections[0])[0]
+    count = 4 if keep else 1
+    (h, c), outputs = _scan(step, states, steps, states[0].dtype, count)
     return [outputs[0], h, c, *outputs[1:]]
 
 
-def _lstm_backward(
-    d_states, dh, dc, gate_terms, cell_terms, recurrent_kernel, mask, units
-):
+def _lstm_backward(d_states, finals, terms, recurrent_kernel, mask):
+    gate_terms, into_cells, carries = terms
     transposed = tf.transpose(recurrent_kernel)
 
     def step(t, dh, dc):
         dh = dh + d_states[t]
-        cell_term = cell_terms[t]
-        dc = dc + dh * cell_term[:, :units]
+        dc = dc + dh * into_cells[t]
         dz = tf.concat([dc, dc, dc, dh], axis=1) * gate_terms[t]
         dh_previous = tf.matmul(dz, transposed)
         if mask is not None:
             dh_previous += dh * (1 - mask[t])
-        return [dh_previous, dc * cell_term[:, units:]], [dz]
+        return [dh_previous, dc * carries[t]], [dz]
 
-    (dh, dc), (d_gates,) = _scan(
-        step, [dh, dc], tf.shape(d_states)[0], d_states.dtype, 1, reverse=True
+    d_initial, (d_gates,) = _scan(
+        step, finals, tf.shape(d_states)[0], d_states.dtype, 1, reverse=True
     )
-    return d_gates, dh, dc
+    return d_gates, None, d_initial
 
 
 # GRU with reset_after=True (Keras's default): z and r from x W + b_in and
 # inner = h U + b_rec; the candidate reads r * inner's last third. The terms
 # of the reverse step:
-#   d_inner = [dh, dh, dh] * recurrent_term;
+#   d_inner = [dh * to_update, dh * to_reset, dh * to_candidate * r];
 #   d_input = [d_inner's first two thirds, dh * to_candidate];
 #   dh_prev = dh * carry + d_inner U^T.
 
 
-def _gru_forward(
-    xw, h0, recurrent_kernel, input_bias, recurrent_bias, mask, units, keep_terms
-):
+def _gru_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
     def step(t, h):
-        x = xw[t] + input_bias
+        # biases: the three input biases, then the recurrent bias.
+        input_biases, recurrent_bias = biases[:3], biases[3]
         inner = tf.matmul(h, recurrent_kernel) + recurrent_bias
-        z = tf.sigmoid(x[:, :units] + inner[:, :units])
-        r = tf.sigmoid(x[:, units : 2 * units] + inner[:, units : 2 * units])
+        x = [
+            projection[t] + bias for projection, bias in zip(projections, input_biases)
+        ]
+        z = tf.sigmoid(x[0] + inner[:, :units])
+        r = tf.sigmoid(x[1] + inner[:, units : 2 * units])
         recurrent_h = inner[:, 2 * units :]
-        hh = tf.tanh(x[:, 2 * units :] + r * recurrent_h)
+        hh = tf.tanh(x[2] + r * recurrent_h)
         mask_t = _step_mask(mask, t)
         h_new = _keep(mask_t, z * h + (1 - z) * hh, h)
-        if not keep_terms:
+        if not keep:
             return [h_new], [h_new]
-        to_update = (h - hh) * z * (1 - z)
         to_candidate = (1 - z) * (1 - hh * hh)
-        to_reset = to_candidate * recurrent_h * r * (1 - r)
-        recurrent_term = tf.concat([to_update, to_reset, to_candidate * r], axis=1)
+        terms = [
+            (h - hh) * z * (1 - z),
+            to_candidate * recurrent_h * r * (1 - r),
+            to_candidate * r,
+            to_candidate,
+        ]
         carry = z
         if mask_t is not None:
-            recurrent_term *= mask_t
-            to_candidate *= mask_t
+            terms = [term * mask_t for term in terms]
             carry = carry * mask_t + (1 - mask_t)
-        candidate_term = tf.concat([to_candidate, carry], axis=1)
-        return [h_new], [h_new, recurrent_term, candidate_term]
+        return [h_new], [h_new, *terms, carry]
 
-    count = 3 if keep_terms else 1
-    (h,), outputs = _scan(step, [h0], tf.shape(xw)[0], xw.dtype, count)
+    count = 6 if keep else 1
+    steps = tf.shape(projections[0])[0]
+    (h,), outputs = _scan(step, states, steps, states[0].dtype, count)
     return [outputs[0], h, *outputs[1:]]
 
 
-def _gru_backward(
-    d_states, dh, recurrent_terms, candidate_terms, recurrent_kernel, units
-):
+def _gru_backward(d_states, finals, terms, recurrent_kernel, mask):
+    # The mask is folded into the terms.
+    to_update, to_reset, to_hidden, to_candidate, carries = terms
     transposed = tf.transpose(recurrent_kernel)
 
     def step(t, dh):
         dh = dh + d_states[t]
-        candidate_term = candidate_terms[t]
-        d_inner = tf.concat([dh, dh, dh], axis=1) * recurrent_terms[t]
-        d_input = tf.concat(
-            [d_inner[:, : 2 * units], dh * candidate_term[:, :units]], axis=1
-        )
-        dh_previous = dh * candidate_term[:, units:] + tf.matmul(d_inner, transposed)
+        d_update, d_reset = dh * to_update[t], dh * to_reset[t]
+        d_inner = tf.concat([d_update, d_reset, dh * to_hidden[t]], axis=1)
+        d_input = tf.concat([d_update, d_reset, dh * to_candidate[t]], axis=1)
+        dh_previous = dh * carries[t] + tf.matmul(d_inner, transposed)
         return [dh_previous], [d_input, d_inner]
 
-    (dh,), (d_inputs, d_inners) = _scan(
-        step, [dh], tf.shape(d_states)[0], d_states.dtype, 2, reverse=True
+    d_initial, (d_inputs, d_inners) = _scan(
+        step, finals, tf.shape(d_states)[0], d_states.dtype, 2, reverse=True
     )
-    return d_inputs, d_inners, dh
+    return d_inputs, d_inners, d_initial
 
 
 # Vanilla RNN: h = tanh(x W + b + h U); the reverse step's term is tanh's
 # derivative: da = dh * derivative; dh_prev = da U^T (+ dh at a padded step).
 
 
-def _rnn_forward(xw, h0, recurrent_kernel, bias, mask, keep_terms):
+def _rnn_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
+    (projection,), (bias,) = projections, biases
+
     def step(t, h):
-        h_new = tf.tanh(xw[t] + bias + tf.matmul(h, recurrent_kernel))
+        h_new = tf.tanh(projection[t] + bias + tf.matmul(h, recurrent_kernel))
         mask_t = _step_mask(mask, t)
         kept = _keep(mask_t, h_new, h)
-        if not keep_terms:
+        if not keep:
             return [kept], [kept]
         derivative = 1 - h_new * h_new
         if mask_t is not None:
             derivative *= mask_t
         return [kept], [kept, derivative]
 
-    count = 2 if keep_terms else 1
-    (h,), outputs = _scan(step, [h0], tf.shape(xw)[0], xw.dtype, count)
+    count = 2 if keep else 1
+    steps = tf.shape(projection)[0]
+    (h,), outputs = _scan(step, states, steps, states[0].dtype, count)
     return [outputs[0], h, *outputs[1:]]
 
 
-def _rnn_backward(d_states, dh, derivatives, recurrent_kernel, mask):
+def _rnn_backward(d_states, finals, terms, recurrent_kernel, mask):
+    (derivatives,) = terms
     transposed = tf.transpose(recurrent_kernel)
 
     def step(t, dh):
@@ -210,10 +221,14 @@ def _rnn_backward(d_states, dh, derivatives, recurrent_kernel, mask):
             dh_previous += dh * (1 - mask[t])
         return [dh_previous], [da]
 
-    (dh,), (d_pre,) = _scan(
-        step, [dh], tf.shape(d_states)[0], d_states.dtype, 1, reverse=True
+    d_initial, (d_pre,) = _scan(
+        step, finals, tf.shape(d_states)[0], d_states.dtype, 1, reverse=True
     )
-    return d_pre, dh
+    return d_pre, None, d_initial
+
+
+FORWARD = {"lstm": _lstm_forward, "gru": _gru_forward, "rnn": _rnn_forward}
+BACKWARD = {"lstm": _lstm_backward, "gru": _gru_backward, "rnn": _rnn_backward}
 
 
 @functools.cache
@@ -270,115 +285,72 @@ def _no_gradient(values):
     return [tf.stop_gradient(value) for value in values]
 
 
-def _lstm_core(x, h0, c0, kernel, recurrent_kernel, bias, mask, jit, keep_terms):
+def _split_biases(kind, biases, units):
+    """The biases as the forward loop adds them: one per gate projection
+    (then the GRU's recurrent bias, added to h U whole)."""
+    if kind == "gru":
+        input_bias, recurrent_bias = biases
+        return [*tf.split(input_bias, 3), recurrent_bias]
+    return tf.split(biases[0], GATES[kind])
+
+
+def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_terms):
+    """The loop of one layer over time-major `x`, with its custom gradient.
+
+    `biases` are the cell's bias tensors (the GRU's input and recurrent ones);
+    returns the states after every step and the final states.
+    """
     units = recurrent_kernel.shape[0]
-    forward = _compiled(_lstm_forward, jit)
-    backward = _compiled(_lstm_backward, jit)
+    forward = _compiled(FORWARD[kind], jit)
+    backward = _compiled(BACKWARD[kind], jit)
+    count = len(states)
 
     @tf.custom_gradient
-    def core(x, h0, c0, kernel, recurrent_kernel, bias):
-        x_, h0_, c0_, kernel_, recurrent_, bias_ = _no_gradient(
-            [x, h0, c0, kernel, recurrent_kernel, bias]
+    def core(x, kernel, recurrent_kernel, *rest):
+        x_, kernel_, recurrent_, *rest_ = _no_gradient(
+            [x, kernel, recurrent_kernel, *rest]
         )
-        xw = _project(x_, kernel_)
-
-        def run(keep):
-            return forward(xw, h0_, c0_, recurrent_, bias_, mask, units, keep)
-
-        outputs = run(keep_terms)
-        states, h, c = outputs[:3]
-
-        def gradient(d_states, dh, dc):
-            d_states, dh, dc = _zeros_for_none([d_states, dh, dc], [states, h, c])
-            # Without the terms (an inference call differentiated after all),
-            # the forward loop runs again to write them.
-            gate_terms, cell_terms = (outputs if keep_terms else run(True))[3:]
-            dz, dh0, dc0 = backward(
-                d_states, dh, dc, gate_terms, cell_terms, recurrent_, mask, units
-            )
-            d_kernel, d_recurrent, d_bias = _weight_gradients(
-                dz, x_, _previous(h0_, states)
-            )
-            dx = _back_project(dz, kernel_, x_)
-            return dx, dh0, dc0, d_kernel, d_recurrent, d_bias
-
-        return (states, h, c), gradient
-
-    return core(x, h0, c0, kernel, recurrent_kernel, bias)
-
-
-def _gru_core(
-    x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias, mask, jit, keep_terms
-):
-    units = recurrent_kernel.shape[0]
-    forward = _compiled(_gru_forward, jit)
-    backward = _compiled(_gru_backward, jit)
-
-    @tf.custom_gradient
-    def core(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias):
-        x_, h0_, kernel_, recurrent_, input_bias_, recurrent_bias_ = _no_gradient(
-            [x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias]
-        )
-        xw = _project(x_, kernel_)
+        states_, biases_ = rest_[:count], rest_[count:]
+        projections = [
+            _project(x_, kernel_[:, k * units : (k + 1) * units])
+            for k in range(GATES[kind])
+        ]
+        step_biases = _split_biases(kind, biases_, units)
 
         def run(keep):
             return forward(
-                xw, h0_, recurrent_, input_bias_, recurrent_bias_, mask, units, keep
+                projections, states_, recurrent_, step_biases, mask, units, keep
             )
 
         outputs = run(keep_terms)
-        states, h = outputs[:2]
+        sequence, finals = outputs[0], outputs[1 : 1 + count]
 
-        def gradient(d_states, dh):
-            d_states, dh = _zeros_for_none([d_states, dh], [states, h])
-            recurrent_terms, candidate_terms = (outputs if keep_terms else run(True))[
-                2:
-            ]
-            d_inputs, d_inners, dh0 = backward(
-                d_states, dh, recurrent_terms, candidate_terms, recurrent_, units
+        def gradient(d_sequence, *d_finals):
+            d_sequence, *d_finals = _zeros_for_none(
+                [d_sequence, *d_finals], [sequence, *finals]
             )
-            d_kernel, d_input_bias = _weight_gradients(d_inputs, x_)
-            d_recurrent, d_recurrent_bias = _weight_gradients(
-                d_inners, _previous(h0_, states)
+            # Without the terms (an inference call differentiated after all),
+            # the forward loop runs again to write them.
+            terms = (outputs if keep_terms else run(True))[1 + count :]
+            d_input, d_inner, d_initial = backward(
+                d_sequence, d_finals, terms, recurrent_, mask
             )
-            dx = _back_project(d_inputs, kernel_, x_)
-            return dx, dh0, d_kernel, d_recurrent, d_input_bias, d_recurrent_bias
+            previous = _previous(states_[0], sequence)
+            if d_inner is None:
+                # x W and h U add up before the gates: one GEMM for both.
+                d_kernel, d_recurrent, d_bias = _weight_gradients(d_input, x_, previous)
+                d_biases = [d_bias]
+            else:
+                d_kernel, d_input_bias = _weight_gradients(d_input, x_)
+                d_recurrent, d_recurrent_bias = _weight_gradients(d_inner, previous)
+                d_biases = [d_input_bias, d_recurrent_bias]
+            dx = _back_project(d_input, kernel_, x_)
+            return (dx, d_kernel, d_recurrent, *d_initial, *d_biases)
 
-        return (states, h), gradient
+        return (sequence, *finals), gradient
 
-    return core(x, h0, kernel, recurrent_kernel, input_bias, recurrent_bias)
-
-
-def _rnn_core(x, h0, kernel, recurrent_kernel, bias, mask, jit, keep_terms):
-    forward = _compiled(_rnn_forward, jit)
-    backward = _compiled(_rnn_backward, jit)
-
-    @tf.custom_gradient
-    def core(x, h0, kernel, recurrent_kernel, bias):
-        x_, h0_, kernel_, recurrent_, bias_ = _no_gradient(
-            [x, h0, kernel, recurrent_kernel, bias]
-        )
-        xw = _project(x_, kernel_)
-
-        def run(keep):
-            return forward(xw, h0_, recurrent_, bias_, mask, keep)
-
-        outputs = run(keep_terms)
-        states, h = outputs[:2]
-
-        def gradient(d_states, dh):
-            d_states, dh = _zeros_for_none([d_states, dh], [states, h])
-            (derivatives,) = (outputs if keep_terms else run(True))[2:]
-            d_pre, dh0 = backward(d_states, dh, derivatives, recurrent_, mask)
-            d_kernel, d_recurrent, d_bias = _weight_gradients(
-                d_pre, x_, _previous(h0_, states)
-            )
-            dx = _back_project(d_pre, kernel_, x_)
-            return dx, dh0, d_kernel, d_recurrent, d_bias
-
-        return (states, h), gradient
-
-    return core(x, h0, kernel, recurrent_kernel, bias)
+    sequence, *finals = core(x, kernel, recurrent_kernel, *states, *biases)
+    return sequence, finals
 
 
 def _round_up(size):
@@ -424,9 +396,9 @@ def fused_rnn(
         `(last_output, outputs, states)`, as `keras`'s backend `rnn` returns
         them: `(batch, units)`, `(batch, time, units)` and the final states.
     """
-    if kind not in KINDS:
+    if kind not in GATES:
         raise ValueError(
-            f"`kind` must be one of {list(KINDS)}. Received: kind={kind!r}"
+            f"`kind` must be one of {list(GATES)}. Received: kind={kind!r}"
         )
     dtype = inputs.dtype
     units = recurrent_kernel.shape[0]
@@ -435,34 +407,41 @@ def fused_rnn(
         mask = None if mask is None else tf.reverse(mask, [1])
     batch_size, steps = tf.shape(inputs)[0], tf.shape(inputs)[1]
     x = tf.transpose(inputs, [1, 0, 2])
-    states0 = list(initial_state)
+    states = list(initial_state)
     step_mask = None
+    padded = False
     if mask is not None:
         step_mask = tf.cast(tf.transpose(mask), dtype)[:, :, None]
-        dynamic = inputs.shape[0] is None or inputs.shape[1] is None
-        if jit and dynamic:
+        padded = jit and (inputs.shape[0] is None or inputs.shape[1] is None)
+        if padded:
             pad_steps = _round_up(steps) - steps
             pad_rows = _round_up(batch_size) - batch_size
             x = tf.pad(x, [[0, pad_steps], [0, pad_rows], [0, 0]])
             step_mask = tf.pad(step_mask, [[0, pad_steps], [0, pad_rows], [0, 0]])
-            states0 = [tf.pad(state, [[0, pad_rows], [0, 0]]) for state in states0]
+            states = [tf.pad(state, [[0, pad_rows], [0, 0]]) for state in states]
 
-    width = {"lstm": 4, "gru": 3, "rnn": 1}[kind] * units
-    options = dict(mask=step_mask, jit=jit, keep_terms=bool(training))
+    width = GATES[kind] * units
     if kind == "gru":
-        biases = tf.zeros([2, width], dtype) if bias is None else bias
-        sequence, *final_states = _gru_core(
-            x, *states0, kernel, recurrent_kernel, biases[0], biases[1], **options
-        )
+        bias = tf.zeros([2, width], dtype) if bias is None else bias
+        biases = [bias[0], bias[1]]
     else:
-        bias = tf.zeros([width], dtype) if bias is None else bias
-        core = _lstm_core if kind == "lstm" else _rnn_core
-        sequence, *final_states = core(
-            x, *states0, kernel, recurrent_kernel, bias, **options
-        )
+        biases = [tf.zeros([width], dtype) if bias is None else bias]
+    sequence, final_states = _core(
+        kind,
+        x,
+        states,
+        kernel,
+        recurrent_kernel,
+        biases,
+        step_mask,
+        jit,
+        keep_terms=bool(training),
+    )
 
-    sequence = tf.transpose(sequence[:steps, :batch_size], [1, 0, 2])
-    final_states = [state[:batch_size] for state in final_states]
+    if padded:
+        sequence = sequence[:steps, :batch_size]
+        final_states = [state[:batch_size] for state in final_states]
+    sequence = tf.transpose(sequence, [1, 0, 2])
     # The loops' functions generalise over shapes; the results keep the
     # static shapes of the inputs, as the stock loop's do.
     batch, time = inputs.shape[0], inputs.shape[1]

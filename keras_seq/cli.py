@@ -6,9 +6,10 @@
     keras-seq evaluate TASK --model DIR [--set KEY=VALUE ...]
     keras-seq predict TASK --model DIR [INPUT ...]
 
-Mistakes a user can fix (an unknown task or key, a badly typed value, a
-missing file, unreadable data) end with one line on stderr that says what
-was received and what is allowed, and exit status 2.
+The commands are a thin layer over `keras_seq.api`, which does the same
+from Python. Mistakes a user can fix (an unknown task or key, a badly typed
+value, a missing file, unreadable data) end with one line on stderr that
+says what was received and what is allowed, and exit status 2.
 """
 
 from __future__ import annotations
@@ -18,15 +19,12 @@ import dataclasses
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from keras_seq.errors import UserError
 
 EXIT_USAGE = 2
 PREDICT_OPTIONS = ("length", "temperature", "plot", "plot_attention")
-# Tasks whose modules provide `probe` for `keras-seq gradients`.
-GRADIENT_TASKS = ("adding", "copy")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -152,122 +150,26 @@ def _command_list(verbose: bool) -> None:
                 )
 
 
-def _format(value) -> str:
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
-
-
-def _run_folder(task_name: str, output: str | None) -> Path:
-    return Path(output) if output else Path("saved_models") / task_name
-
-
-def _check_resumable(output: Path, config_json: str) -> None:
-    """Refuses to resume an interrupted run of another configuration."""
-    saved = output / "config.json"
-    backup = output / "backup"
-    if backup.is_dir() and any(backup.iterdir()) and saved.is_file():
-        previous = json.loads(saved.read_text())
-        current = json.loads(config_json)
-        changed = sorted(
-            key
-            for key in set(previous) | set(current)
-            if previous.get(key) != current.get(key)
-        )
-        if changed:
-            raise UserError(
-                f"{output} holds an interrupted run with other settings "
-                f"(differs in: {', '.join(changed)}); rerun the same command to "
-                f"resume it, or choose another --output"
-            )
-
-
-def _save_keras_model(model, path: Path) -> None:
-    """Saves `model` to a temporary file renamed into place."""
-    staging = path.with_name(f".{path.name}.writing.keras")
-    model.save(staging)
-    os.replace(staging, path)
-
-
 def _command_run(args: argparse.Namespace) -> None:
+    from keras_seq import api
     from keras_seq import config as config_lib
-    from keras_seq import registry
 
-    task = registry.get_task(args.task)
-    config = registry.get_preset(task, args.preset)
-    config = config_lib.apply_overrides(
-        config, config_lib.parse_overrides(args.overrides)
+    api.run(
+        args.task,
+        preset=args.preset,
+        output=args.output,
+        strategy=args.strategy,
+        **config_lib.parse_overrides(args.overrides),
     )
-    output = _run_folder(args.task, args.output)
-    config_json = config_lib.to_json(config)
-    _check_resumable(output, config_json)
-
-    from keras_seq import plots, training
-
-    strategy = training.get_strategy(args.strategy)
-    print(f"keras-seq run {args.task} --preset {args.preset}: {output}")
-    started = time.monotonic()
-    data = registry.load_data(task, config)
-    with strategy.scope():
-        pieces = registry.build_model(task, config, data)
-    if strategy.num_replicas_in_sync > 1:
-        print(f"Training on {strategy.num_replicas_in_sync} replicas")
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "config.json").write_text(config_json)
-    (output / "task.json").write_text(
-        json.dumps({"task": args.task, "preset": args.preset})
-    )
-    task.train(config, pieces, data, output)
-    _save_keras_model(pieces.model, output / "model.keras")
-    metrics = task.evaluate(config, pieces, data, output)
-    metrics["train_minutes"] = (time.monotonic() - started) / 60
-    (output / "metrics.json").write_text(json.dumps(metrics, indent=2))
-    print(
-        "Metrics: "
-        + ", ".join(f"{key}={_format(value)}" for key, value in metrics.items())
-    )
-    task.show(config, pieces, data)
-    saved_model = task.export(config, pieces, data, output / "saved_model")
-    if (output / "history.csv").is_file():
-        plots.learning_curves(
-            output / "history.csv",
-            output / "learning_curves.png",
-            title=args.task,
-            labels=getattr(task, "METRIC_LABELS", None),
-        )
-    print(f"Exported {saved_model}")
-
-
-def _load_run(task_name: str, model_dir: str, overrides: list[str]):
-    from keras_seq import config as config_lib
-    from keras_seq import registry
-
-    task = registry.get_task(task_name)
-    folder = Path(model_dir)
-    if not (folder / "config.json").is_file() or not (folder / "model.keras").is_file():
-        raise UserError(
-            f"--model {model_dir}: not a run folder of keras-seq run "
-            "(config.json and model.keras expected)"
-        )
-    recorded = folder / "task.json"
-    if recorded.is_file():
-        recorded_task = json.loads(recorded.read_text()).get("task")
-        if recorded_task != task_name:
-            raise UserError(
-                f"--model {model_dir} holds a run of task {recorded_task!r}, "
-                f"not {task_name!r}"
-            )
-    config = config_lib.from_json(task.Config, (folder / "config.json").read_text())
-    config = config_lib.apply_overrides(config, config_lib.parse_overrides(overrides))
-    return task, config, folder
 
 
 def _command_evaluate(args: argparse.Namespace) -> None:
-    task, config, folder = _load_run(args.task, args.model, args.overrides)
-    import keras
+    from keras_seq import api
+    from keras_seq import config as config_lib
 
-    data = task.load_data(config)
-    model = keras.saving.load_model(folder / "model.keras")
-    pieces = task.from_saved(config, model)
-    metrics = task.evaluate(config, pieces, data)
+    metrics = api.evaluate(
+        args.task, args.model, **config_lib.parse_overrides(args.overrides)
+    )
     print(json.dumps(metrics, indent=2))
 
 
@@ -291,7 +193,7 @@ def _command_predict(args: argparse.Namespace) -> None:
         for key, value in vars(args).items()
         if key in PREDICT_OPTIONS and value is not None
     }
-    allowed = getattr(task, "PREDICT_OPTIONS", ())
+    allowed = task.PREDICT_OPTIONS
     refused = sorted(set(options) - set(allowed))
     if refused:
         raise UserError(
@@ -315,61 +217,25 @@ def _cells(text: str) -> list[str]:
 
 
 def _command_compare(args: argparse.Namespace) -> None:
-    import csv
-
+    from keras_seq import api
     from keras_seq import config as config_lib
-    from keras_seq import plots, registry
 
-    task = registry.get_task(args.task)
-    if not hasattr(task, "PRIMARY_METRIC"):
-        raise UserError(f"Task {args.task!r} has no PRIMARY_METRIC to compare")
-    base = config_lib.apply_overrides(
-        registry.get_preset(task, args.preset),
-        config_lib.parse_overrides(args.overrides),
+    rows = api.compare(
+        args.task,
+        _cells(args.cells),
+        preset=args.preset,
+        output=args.output,
+        **config_lib.parse_overrides(args.overrides),
     )
-    if not hasattr(base, "cell"):
-        raise UserError(f"Task {args.task!r} has no `cell` setting to compare")
-    cells = _cells(args.cells)
-    output = Path(args.output or Path("runs") / f"compare_{args.task}")
-    data = registry.load_data(task, base)
-    rows = []
-    for cell in cells:
-        config = config_lib.apply_overrides(base, {"cell": cell})
-        folder = output / cell
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "config.json").write_text(config_lib.to_json(config))
-        (folder / "task.json").write_text(json.dumps({"task": args.task}))
-        print(f"--- {args.task} with cell={cell} ---")
-        started = time.monotonic()
-        pieces = registry.build_model(task, config, data)
-        task.train(config, pieces, data, folder)
-        seconds = time.monotonic() - started
-        _save_keras_model(pieces.model, folder / "model.keras")
-        metrics = task.evaluate(config, pieces, data)
-        rows.append(
-            {
-                "cell": cell,
-                task.PRIMARY_METRIC: metrics[task.PRIMARY_METRIC],
-                "parameters": pieces.model.count_params(),
-                "seconds": round(seconds, 1),
-            }
-        )
-    with open(output / "compare.csv", "w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    plots.compare_curves(
-        {row["cell"]: output / row["cell"] / "history.csv" for row in rows},
-        output / "compare.png",
-        title=f"{args.task}: validation loss by cell",
-    )
-    print(f"{'cell':<6}{task.PRIMARY_METRIC:>22}{'parameters':>12}{'seconds':>10}")
+    metric = [key for key in rows[0] if key not in ("cell", "parameters", "seconds")][0]
+    print(f"{'cell':<6}{metric:>22}{'parameters':>12}{'seconds':>10}")
     for row in rows:
         print(
-            f"{row['cell']:<6}{row[task.PRIMARY_METRIC]:>22.5f}"
+            f"{row['cell']:<6}{row[metric]:>22.5f}"
             f"{row['parameters']:>12,}{row['seconds']:>10.1f}"
         )
-    print(f"Wrote {output / 'compare.csv'} and {output / 'compare.png'}")
+    folder = Path(args.output or Path("runs") / f"compare_{args.task}")
+    print(f"Wrote {folder / 'compare.csv'} and {folder / 'compare.png'}")
 
 
 def _trained_models(model_dir: str) -> dict[str, Path]:
@@ -401,13 +267,14 @@ def _command_gradients(args: argparse.Namespace) -> None:
     from keras_seq import gradients as gradients_lib
     from keras_seq import plots, registry
 
-    if args.task not in GRADIENT_TASKS:
-        raise UserError(
-            f"--task must be one of {list(GRADIENT_TASKS)}. Received: {args.task!r}"
-        )
+    task = registry.get_task(args.task)
+    if task.probe is None:
+        probed = [
+            name for name in registry.task_names() if registry.get_task(name).probe
+        ]
+        raise UserError(f"--task must be one of {probed}. Received: {args.task!r}")
     if args.length < 2:
         raise UserError(f"--length must be at least 2. Received: {args.length}")
-    task = registry.get_task(args.task)
     cells = _cells(args.cells)
     trained = _trained_models(args.model) if args.model else {}
     output = Path(args.output)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import typing
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -92,6 +93,11 @@ def validate(config: Any) -> None:
                 f"`{field.name}` must be of type {expected.__name__}. "
                 f"Received: {field.name}={value!r}"
             )
+        if expected is float and not math.isfinite(value):
+            raise UserError(
+                f"`{field.name}` must be a finite number. "
+                f"Received: {field.name}={value!r}"
+            )
         choices = field.metadata.get("choices")
         if choices is not None and value not in choices:
             raise UserError(
@@ -148,8 +154,12 @@ def parse_overrides(pairs: Iterable[str]) -> dict[str, str]:
     return overrides
 
 
-def apply_overrides(config: Any, overrides: Mapping[str, str]) -> Any:
-    """Returns `config` with the string `overrides` coerced and applied.
+def apply_overrides(config: Any, overrides: Mapping[str, Any]) -> Any:
+    """Returns `config` with `overrides` coerced and applied.
+
+    Values are strings from the command line (`"0.5"`, `"true"`) or Python
+    values from `keras_seq.run` (`0.5`, `True`; a number for a text setting
+    such as `n=10` is taken as its text).
 
     Raises:
         UserError: for an unknown key, a value of the wrong type, or a value
@@ -164,7 +174,12 @@ def apply_overrides(config: Any, overrides: Mapping[str, str]) -> Any:
                 f"Unknown setting {key!r} for task {task}. "
                 f"Allowed: {', '.join(sorted(types))}"
             )
-        changes[key] = _coerce(key, text, types[key])
+        if isinstance(text, str):
+            changes[key] = _coerce(key, text, types[key])
+        elif types[key] is str and isinstance(text, (int, float)):
+            changes[key] = str(text)
+        else:
+            changes[key] = text
     return dataclasses.replace(config, **changes)
 
 

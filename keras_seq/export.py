@@ -1,53 +1,65 @@
 """SavedModel export with named endpoints, written atomically.
 
-An export is a `keras.export.ExportArchive` whose endpoints take raw inputs
-(strings, image bytes, points): vocabularies are lookup tables inside the
-graph, so a server needs only TensorFlow. `write_atomically` writes the
-archive to a temporary folder beside the target and renames it into place,
-so an interrupted export never leaves a half-written model where the old
-one was.
+A task says what its SavedModel serves as `Endpoints`: functions with their
+input signatures, and the models and resources they use. `write_endpoints`
+turns them into a `keras.export.ExportArchive` whose endpoints take raw
+inputs (strings, image bytes, points): vocabularies are lookup tables inside
+the graph (`keras_seq.data.vocabulary.lookup_table`), so a server needs only
+TensorFlow. The archive is written to a temporary folder beside the target
+and renamed into place, so an interrupted export never leaves a
+half-written model where the old one was.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
-import tensorflow as tf
-
-from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, OOV_ID
 
 
-def string_to_id_table(symbols: Sequence[str]) -> tf.lookup.StaticHashTable:
-    """A table from symbol to id (`i + 2` for `symbols[i]`, OOV 1).
+@dataclasses.dataclass
+class Endpoints:
+    """What a SavedModel serves.
 
-    The numbering of `keras_seq.data.vocabulary.Vocabulary`. Track the table
-    in the archive with `archive.track(table)`.
+    Attributes:
+        functions: endpoint name to `(function, input_signature)`; the
+            function takes the inputs in the signature's order and returns a
+            dict of named outputs.
+        track: the models and resources (lookup tables, tokenizers) the
+            functions use.
     """
-    return tf.lookup.StaticHashTable(
-        tf.lookup.KeyValueTensorInitializer(
-            tf.constant(list(symbols), dtype=tf.string),
-            tf.range(FIRST_SYMBOL_ID, len(symbols) + FIRST_SYMBOL_ID, dtype=tf.int64),
-        ),
-        default_value=OOV_ID,
-    )
+
+    functions: dict[str, tuple[Callable, Sequence[Any]]]
+    track: Sequence[Any]
 
 
-def id_to_string(symbols: Sequence[str], ids: tf.Tensor) -> tf.Tensor:
-    """The symbol of every id; padding, OOV and ids past the end give ''."""
-    table = tf.constant([""] * FIRST_SYMBOL_ID + list(symbols), dtype=tf.string)
-    ids = tf.where((ids < 0) | (ids >= len(symbols) + FIRST_SYMBOL_ID), 0, ids)
-    return tf.gather(table, ids)
+def build_archive(
+    endpoints: Endpoints,
+) -> tuple[keras.export.ExportArchive, dict[str, Callable]]:
+    """The archive of `endpoints`, and every endpoint as the traced function
+    the archive saves (to call in this process)."""
+    archive = keras.export.ExportArchive()
+    for item in endpoints.track:
+        archive.track(item)
+    traced = {
+        name: archive.add_endpoint(name, function, input_signature=list(signature))
+        for name, (function, signature) in endpoints.functions.items()
+    }
+    return archive, traced
 
 
-def new_archive() -> keras.export.ExportArchive:
-    return keras.export.ExportArchive()
+def write_endpoints(endpoints: Endpoints, path: Path) -> Path:
+    """Writes `endpoints` as a SavedModel at `path`, atomically."""
+    archive, _ = build_archive(endpoints)
+    return write_atomically(archive, path)
 
 
 def _previous_path(path: Path) -> Path:

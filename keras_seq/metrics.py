@@ -1,5 +1,5 @@
 """Metrics: nats and bits per character, confusion matrices and macro-F1,
-tour lengths and gaps, convex-hull accuracy and area coverage."""
+corpus BLEU, tour lengths and gaps, convex-hull accuracy and area coverage."""
 
 import math
 
@@ -39,6 +39,33 @@ def macro_f1(matrix: np.ndarray) -> float:
     return float(f1.mean())
 
 
+def corpus_bleu(
+    hypotheses: list[str], references: list[list[str]], max_order: int = 4
+) -> float:
+    """sacreBLEU's corpus BLEU (0 to 100) of `hypotheses` against one or more
+    references each, case-insensitive (the vocabularies are lower-cased).
+
+    Args:
+        hypotheses: one text per example.
+        references: the reference texts of every example (as many as it has).
+        max_order: the longest n-grams counted; below 4, orders with no match
+            are left out of the mean (sacreBLEU's `effective_order`).
+    """
+    from sacrebleu.metrics import BLEU
+
+    width = max(len(texts) for texts in references)
+    # sacreBLEU takes one stream per reference; examples with fewer repeat
+    # their first, which changes no clipped n-gram count.
+    streams = [
+        [texts[index] if index < len(texts) else texts[0] for texts in references]
+        for index in range(width)
+    ]
+    bleu = BLEU(
+        max_ngram_order=max_order, lowercase=True, effective_order=max_order < 4
+    )
+    return float(bleu.corpus_score(hypotheses, streams).score)
+
+
 def _rows(answers: np.ndarray) -> list[np.ndarray]:
     return [row[row >= 0] for row in np.asarray(answers)]
 
@@ -55,8 +82,9 @@ def tour_metrics(points, sizes, tours, optimal_tours) -> dict:
             for tour, size in zip(_rows(tours), sizes)
         ]
     )
-    mean_length = float(tour_lengths(points, tours).mean())
-    optimal_length = float(tour_lengths(points, optimal_tours).mean())
+    points = np.asarray(points, np.float64)
+    mean_length = float(np.mean(tour_lengths(points, tours)))
+    optimal_length = float(np.mean(tour_lengths(points, optimal_tours)))
     return {
         "mean_length": mean_length,
         "optimal_length": optimal_length,
@@ -65,38 +93,25 @@ def tour_metrics(points, sizes, tours, optimal_tours) -> dict:
     }
 
 
-def is_convex_polygon(corners: np.ndarray) -> bool:
-    """Whether `corners` `[k, 2]`, k >= 3, in order, make a convex polygon that
-    turns left at every corner and winds around once."""
-    if len(corners) < 3:
-        return False
-    edges = np.roll(corners, -1, axis=0) - corners
-    following = np.roll(edges, -1, axis=0)
-    cross = edges[:, 0] * following[:, 1] - edges[:, 1] * following[:, 0]
-    if np.any(cross <= 0):
-        return False
-    turning = np.arctan2(cross, (edges * following).sum(-1)).sum()
-    return bool(abs(turning - 2 * math.pi) < 1e-3)
-
-
 def hull_metrics(points, hulls, true_hulls) -> dict:
     """Exact-sequence accuracy, area coverage and percent valid of predicted
     convex hulls (Vinyals et al., 2015). A prediction is valid when its
-    corners make a convex polygon turning left (counter-clockwise); the area
-    coverage is the mean over all sets of its area over the true hull's area,
-    counting invalid predictions as 0."""
-    from keras_seq.data.geometry import polygon_area
+    corners are distinct and make a convex polygon turning left
+    (counter-clockwise) and winding once; the area coverage is the mean over
+    all sets of its area over the true hull's area, counting invalid
+    predictions as 0."""
+    from keras_seq.data.geometry import is_convex, polygon_areas
 
-    exact, valid, coverage = [], [], []
-    for row_points, hull, true_hull in zip(points, _rows(hulls), _rows(true_hulls)):
-        exact.append(np.array_equal(hull, true_hull))
-        is_valid = len(set(hull.tolist())) == len(hull) and is_convex_polygon(
-            np.asarray(row_points, np.float64)[hull]
-        )
-        valid.append(is_valid)
-        true_area = polygon_area(np.asarray(row_points, np.float64)[true_hull])
-        area = polygon_area(np.asarray(row_points, np.float64)[hull]) if is_valid else 0
-        coverage.append(area / true_area if true_area > 0 else 0.0)
+    points = np.asarray(points, np.float64)
+    hulls, true_hulls = np.asarray(hulls), np.asarray(true_hulls)
+    distinct = np.array([len(set(row.tolist())) == len(row) for row in _rows(hulls)])
+    valid = distinct & np.asarray(is_convex(points, hulls))
+    areas = np.where(valid, np.asarray(polygon_areas(points, hulls)), 0.0)
+    true_areas = np.asarray(polygon_areas(points, true_hulls))
+    coverage = np.divide(
+        areas, true_areas, out=np.zeros_like(areas), where=true_areas > 0
+    )
+    exact = [np.array_equal(a, b) for a, b in zip(_rows(hulls), _rows(true_hulls))]
     return {
         "accuracy": 100.0 * float(np.mean(exact)),
         "area_coverage": 100.0 * float(np.mean(coverage)),

@@ -1,39 +1,106 @@
 """Finds tasks by name through the `keras_seq.tasks` entry points.
 
-A task is a module with the contract of the `tasks` package (see its
-docstring). The library never imports a task by name: installed
-distributions declare theirs as entry points, so a project of its own can
-add tasks without touching keras-seq.
+A task is a module (or an object) with the names of `CONTRACT`. The library
+never imports a task by name: installed distributions declare theirs as
+entry points (`name = module` or `name = module:object`), so a project of
+its own can add tasks without touching keras-seq. `get_task` checks the
+contract when it loads a task and returns a `Task`, which reads every name
+of the contract, the optional ones with their defaults.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from importlib import metadata
-from types import ModuleType
+from typing import Any
 
 from keras_seq.errors import UserError
 
 GROUP = "keras_seq.tasks"
-REQUIRED = (
-    "DESCRIPTION",
-    "Config",
-    "PRESETS",
-    "load_data",
-    "build_model",
-    "from_saved",
-    "train",
-    "evaluate",
-    "show",
-    "export",
-    "predict",
+PRESET_NAMES = ("tiny", "default", "paper")
+_REQUIRED = object()
+
+
+@dataclasses.dataclass(frozen=True)
+class Name:
+    """One name of the task contract: what it is, and its default if optional."""
+
+    name: str
+    meaning: str
+    default: Any = _REQUIRED
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+CONTRACT = (
+    Name("DESCRIPTION", "one line for `keras-seq list`"),
+    Name("DATA_SOURCES", "the names `--set data=` takes"),
+    Name("PRIMARY_METRIC", "the metric `keras-seq compare` ranks by"),
+    Name("Config", "the frozen settings dataclass, from config.TrainingConfig"),
+    Name("PRESETS", "tiny, default and paper instances of Config"),
+    Name("load_data", "load_data(config) -> data"),
+    Name("build_model", "build_model(config, data) -> inference.Pieces, compiled"),
+    Name("from_saved", "from_saved(config, model) -> the Pieces of a loaded model"),
+    Name("train", "train(config, pieces, data, output_dir, callbacks=()) -> History"),
+    Name("evaluate", "evaluate(config, pieces, data, output_dir=None) -> metrics"),
+    Name("show", "show(config, pieces, data): samples printed after a run"),
+    Name("endpoints", "endpoints(config, pieces, data) -> export.Endpoints"),
+    Name("examples", "examples(config, data, count) -> {endpoint: {input: array}}"),
+    Name("predict", "predict(saved_model, inputs, options): keras-seq predict"),
+    Name("PREDICT_OPTIONS", "the options of keras-seq predict it takes", ()),
+    Name("METRIC_LABELS", "axis labels of its learning curves", {}),
+    Name(
+        "probe", "probe(config, pieces, inputs, targets), for keras-seq gradients", None
+    ),
 )
+_NAMES = {name.name: name for name in CONTRACT}
 
 
-def task_entry_points() -> dict[str, str]:
-    """Task name to module path, for every installed task."""
+class Task:
+    """A task found by name: its names, the optional ones defaulted.
+
+    Attributes:
+        name: the name it is registered under.
+        source: the module (or object) that holds it.
+    """
+
+    def __init__(self, name: str, source: Any):
+        self.name = name
+        self.source = source
+
+    def __getattr__(self, attribute: str) -> Any:
+        if hasattr(self.source, attribute):
+            return getattr(self.source, attribute)
+        if attribute in _NAMES and not _NAMES[attribute].required:
+            return _NAMES[attribute].default
+        raise AttributeError(f"task {self.name!r} has no {attribute!r}")
+
+    def __repr__(self) -> str:
+        return f"Task({self.name!r})"
+
+
+def check_contract(name: str, source: Any) -> None:
+    """Raises a UserError naming what `source` lacks of the contract."""
+    missing = [
+        item.name
+        for item in CONTRACT
+        if item.required and not hasattr(source, item.name)
+    ]
+    if missing:
+        raise UserError(
+            f"Task {name!r} lacks {', '.join(missing)} of the task contract"
+        )
+    presets = [preset for preset in PRESET_NAMES if preset not in source.PRESETS]
+    if presets:
+        raise UserError(f"Task {name!r} lacks the presets {', '.join(presets)}")
+
+
+def task_entry_points() -> dict[str, metadata.EntryPoint]:
     return {
-        entry_point.name: entry_point.value
+        entry_point.name: entry_point
         for entry_point in metadata.entry_points(group=GROUP)
     }
 
@@ -42,28 +109,27 @@ def task_names() -> list[str]:
     return sorted(task_entry_points())
 
 
-def get_task(name: str) -> ModuleType:
-    """The task module called `name`.
+def get_task(name: str) -> Task:
+    """The task called `name`, its contract checked.
 
     Raises:
-        UserError: if no task has that name; the message lists the tasks.
+        UserError: if no task has that name (the message lists the tasks), or
+            the task lacks part of the contract.
     """
     entry_points = task_entry_points()
     if name not in entry_points:
         raise UserError(
             f"Unknown task {name!r}. Available: {', '.join(sorted(entry_points))}"
         )
-    module = importlib.import_module(entry_points[name])
-    missing = [attribute for attribute in REQUIRED if not hasattr(module, attribute)]
-    if missing:
-        raise UserError(
-            f"Task {name!r} ({module.__name__}) lacks {', '.join(missing)} "
-            "of the task contract"
-        )
-    return module
+    module_name, _, attribute = entry_points[name].value.partition(":")
+    source = importlib.import_module(module_name.strip())
+    if attribute:
+        source = getattr(source, attribute.strip())
+    check_contract(name, source)
+    return Task(name, source)
 
 
-def get_preset(task: ModuleType, preset: str):
+def get_preset(task: Task, preset: str):
     if preset not in task.PRESETS:
         raise UserError(
             f"Unknown preset {preset!r}. Allowed: {', '.join(task.PRESETS)}"
@@ -71,7 +137,7 @@ def get_preset(task: ModuleType, preset: str):
     return task.PRESETS[preset]
 
 
-def load_data(task: ModuleType, config):
+def load_data(task: Task, config):
     """The task's data, its random draws (tf.data shuffles among them)
     seeded from `config.seed` just before loading.
 
@@ -85,7 +151,7 @@ def load_data(task: ModuleType, config):
     return task.load_data(config)
 
 
-def build_model(task: ModuleType, config, data):
+def build_model(task: Task, config, data):
     """The task's model, its random draws seeded from `config.seed` just
     before building.
 

@@ -24,37 +24,30 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import random
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_seq import decoding, training
+from keras_seq import decoding, inference, training
 from keras_seq import export as export_lib
+from keras_seq import metrics as metrics_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import captions as caption_sources
-from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
-from keras_seq.data.words import (
-    ids_to_text,
-    tokenize,
-    word_vocabulary,
-)
+from keras_seq.data import images as image_lib
+from keras_seq.data.tokens import Tokenizer, sentence_vocabulary
+from keras_seq.data.vocabulary import END_ID, PAD_ID, START_ID, Vocabulary
+from keras_seq.data.words import tokenize
 from keras_seq.errors import UserError
-from keras_seq.layers import AdditiveAttention, RNNStack, residual_block
+from keras_seq.layers import AdditiveAttention, RNNStack, small_resnet
 
 DESCRIPTION = "image captioning: Show and Tell (CNN encoder, LSTM decoder)"
 DATA_SOURCES = caption_sources.source_names()
 PREDICT_OPTIONS = ("plot",)
 PRIMARY_METRIC = "bleu4"
 METRIC_LABELS = {"loss": "cross-entropy (nats per word)"}
-
-START, END = "<s>", "</s>"
-START_ID, END_ID = FIRST_SYMBOL_ID, FIRST_SYMBOL_ID + 1
 BACKBONES = ("small", "mobilenet_v2", "resnet50", "efficientnet_b0")
-PNG_MAGIC = b"\x89PNG"
-JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +55,9 @@ class Config(TrainingConfig):
     data: str = option("tuxpaint", help="data: " + ", ".join(DATA_SOURCES))
     exclude: str = option(
         "", help="comma-separated folders of the source to leave out (symbols/...)"
+    )
+    limit: int = option(
+        0, minimum=0, help="use at most this many captioned images; 0: all"
     )
     image_size: int = option(96, minimum=16, help="images are resized to this square")
     encoder: str = option("small", choices=BACKBONES, help="image encoder")
@@ -102,6 +98,7 @@ DEFAULT = Config()
 PRESETS = {
     "tiny": dataclasses.replace(
         DEFAULT,
+        limit=120,
         image_size=16,
         filters=4,
         units=8,
@@ -112,9 +109,8 @@ PRESETS = {
         max_vocabulary=100,
     ),
     "default": DEFAULT,
-    # twemoji's 2,974 pictures overfit the default (validation loss lowest
-    # after 4 of 30 epochs): more dropout, random shifts and zooms, fewer
-    # epochs. On tuxpaint the same settings scored lower (README, Results).
+    # twemoji's pictures overfit the default: more dropout, random shifts
+    # and zooms, fewer epochs (docs/results/captioning.md).
     "twemoji": dataclasses.replace(
         DEFAULT, data="twemoji", dropout=0.5, augment=0.1, epochs=30
     ),
@@ -146,112 +142,6 @@ class Data:
     skipped: str = ""
 
 
-@dataclasses.dataclass
-class Model:
-    """The training model and the inference pieces built from its layers:
-    `encoder` (image to features and embedding), `start` (the decoder state
-    after reading the image) and `step` (one decoder step)."""
-
-    model: keras.Model
-    encoder: keras.Model
-    start: keras.Model
-    step: keras.Model
-
-
-def decode_image(encoded: tf.Tensor, size: int) -> tf.Tensor:
-    """PNG or JPEG bytes to a float32 `[size, size, 3]` image in [0, 1].
-
-    Transparent parts are laid on white; the image keeps its aspect ratio
-    and is padded with white. Bytes that are neither PNG nor JPEG give a
-    white image (see `is_image`).
-    """
-    head = tf.strings.substr(encoded, 0, 4)
-
-    def png():
-        pixels = tf.cast(tf.io.decode_png(encoded, channels=4), tf.float32) / 255.0
-        alpha = pixels[..., 3:]
-        return pixels[..., :3] * alpha + (1.0 - alpha)
-
-    def jpeg():
-        return tf.cast(tf.io.decode_jpeg(encoded, channels=3), tf.float32) / 255.0
-
-    def blank():
-        return tf.ones([size, size, 3], tf.float32)
-
-    pixels = tf.case(
-        [
-            (tf.equal(head, PNG_MAGIC), png),
-            (tf.equal(tf.strings.substr(head, 0, 3), JPEG_MAGIC), jpeg),
-        ],
-        default=blank,
-    )
-    return 1.0 - tf.image.resize_with_pad(1.0 - pixels, size, size, antialias=True)
-
-
-def is_image(encoded: tf.Tensor) -> tf.Tensor:
-    """Whether bytes start like a PNG or a JPEG file."""
-    head = tf.strings.substr(encoded, 0, 4)
-    return tf.equal(head, PNG_MAGIC) | tf.equal(
-        tf.strings.substr(head, 0, 3), JPEG_MAGIC
-    )
-
-
-def _split(examples, seed: int):
-    """80/10/10 by group, so that the variants of one picture share a split."""
-    groups = sorted({example.group for example in examples})
-    random.Random(seed).shuffle(groups)
-    test_size = max(1, len(groups) // 10)
-    parts = {
-        "test": set(groups[:test_size]),
-        "validation": set(groups[test_size : 2 * test_size]),
-    }
-
-    def part_of(example):
-        for name, members in parts.items():
-            if example.group in members:
-                return name
-        return "train"
-
-    split = collections.defaultdict(list)
-    for example in examples:
-        split[part_of(example)].append(example)
-    return split["train"], split["validation"], split["test"]
-
-
-def _image_bytes(example) -> bytes:
-    if isinstance(example.image, bytes):
-        return example.image
-    return Path(example.image).read_bytes()
-
-
-def _images(part, config: Config) -> tf.data.Dataset:
-    """Decoded images of one split, one per picture, in order."""
-    encoded = [_image_bytes(example) for example in part]
-    return (
-        tf.data.Dataset.from_tensor_slices(encoded)
-        .map(
-            lambda data: decode_image(data, config.image_size),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-        .cache()
-    )
-
-
-def _pictures(part):
-    """The distinct pictures of a split, in order, with all their captions."""
-    order, references = [], collections.defaultdict(list)
-    for example in part:
-        key = example.group if isinstance(example.image, bytes) else example.image
-        if key not in references:
-            order.append(example)
-        references[key].append(example.caption)
-    keys = [
-        example.group if isinstance(example.image, bytes) else example.image
-        for example in order
-    ]
-    return order, [references[key] for key in keys]
-
-
 def load_data(config: Config) -> Data:
     examples = caption_sources.load_examples(config.data)
     excluded = tuple(
@@ -261,32 +151,31 @@ def load_data(config: Config) -> Data:
     )
     if excluded:
         examples = [item for item in examples if not item.group.startswith(excluded)]
+    if config.limit:
+        examples = examples[: config.limit]
     if len(examples) < 3:
         raise UserError(
-            f"exclude={config.exclude!r} leaves {len(examples)} captioned images"
+            f"exclude={config.exclude!r} and limit={config.limit} leave "
+            f"{len(examples)} captioned images; at least 3 are needed"
         )
-    train, validation, test = _split(examples, config.seed)
-    vocabulary = word_vocabulary(
-        [example.caption for example in train], config.max_vocabulary, [START, END]
+    train, validation, test = caption_sources.split_by_group(examples, config.seed)
+    vocabulary = sentence_vocabulary(
+        [example.caption for example in train], "word", config.max_vocabulary
     )
-    table = export_lib.string_to_id_table(vocabulary.symbols)
+    tokens = Tokenizer(vocabulary, subword=False, max_tokens=config.max_tokens)
 
-    def captions(texts):
-        ids = tf.cast(table.lookup(tokenize(texts)[:, : config.max_tokens]), tf.int32)
-        rows = ids.nrows()
-        caption_in = tf.concat([tf.fill([rows, 1], START_ID), ids], axis=1)
-        caption_out = tf.concat([ids, tf.fill([rows, 1], END_ID)], axis=1)
-        return caption_in.to_tensor(PAD_ID), caption_out.to_tensor(PAD_ID)
+    def images_of(part):
+        encoded = [caption_sources.image_bytes(example) for example in part]
+        return image_lib.image_dataset(encoded, config.image_size)
 
     def dataset(part, shuffle: bool):
-        images = _images(part, config)
         texts = tf.data.Dataset.from_tensor_slices([item.caption for item in part])
-        pairs = tf.data.Dataset.zip((images, texts)).cache()
+        pairs = tf.data.Dataset.zip((images_of(part), texts)).cache()
         if shuffle:
             pairs = pairs.shuffle(len(part), seed=config.seed)
 
         def to_model(image, text):
-            caption_in, caption_out = captions(text)
+            caption_in, caption_out = tokens.teacher_forcing(text)
             return {"image": image, "caption_in": caption_in}, caption_out
 
         return (
@@ -295,30 +184,19 @@ def load_data(config: Config) -> Data:
             .prefetch(tf.data.AUTOTUNE)
         )
 
-    train_pictures, _ = _pictures(train)
-    test_pictures, test_references = _pictures(test)
+    train_pictures, _ = caption_sources.pictures(train)
+    test_pictures, test_references = caption_sources.pictures(test)
     return Data(
         train=dataset(train, True),
         validation=dataset(validation or test, False),
         test=dataset(test, False),
         vocabulary=vocabulary,
-        train_images=_images(train_pictures, config),
-        test_images=_images(test_pictures, config),
+        train_images=images_of(train_pictures),
+        test_images=images_of(test_pictures),
         train_captions=[item.caption for item in train_pictures],
         test_references=test_references,
         train_size=len(train),
     )
-
-
-def _small_encoder(image, config: Config):
-    x = keras.layers.Conv2D(
-        config.filters, 3, strides=2, padding="same", name="stem_conv"
-    )(image)
-    x = residual_block(x, config.filters, name="block1")
-    x = residual_block(x, 2 * config.filters, strides=2, name="block2")
-    x = residual_block(x, 4 * config.filters, strides=2, name="block3")
-    x = keras.layers.BatchNormalization(name="top_bn")(x)
-    return keras.layers.ReLU(name="top_relu")(x)
 
 
 def _backbone(image, config: Config):
@@ -356,7 +234,7 @@ def _encoder(config: Config) -> keras.Model:
         seen = keras.layers.RandomTranslation(shift, shift, name="shift", **fill)(seen)
         seen = keras.layers.RandomZoom(shift, name="zoom", **fill)(seen)
     grid = (
-        _small_encoder(seen, config)
+        small_resnet(seen, config.filters)
         if config.encoder == "small"
         else _backbone(seen, config)
     )
@@ -387,7 +265,7 @@ def _with_image(config: Config, inputs, embedded):
     return keras.ops.concatenate([inputs, repeated], axis=-1)
 
 
-def build_model(config: Config, data: Data) -> Model:
+def build_model(config: Config, data: Data) -> inference.Pieces:
     image = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
     caption_in = keras.Input(shape=(None,), dtype="int32", name="caption_in")
     encoder = _encoder(config)
@@ -436,258 +314,185 @@ def build_model(config: Config, data: Data) -> Model:
             from_logits=True, ignore_class=PAD_ID
         ),
     )
-    return _pieces(config, model)
+    return from_saved(config, model)
 
 
-def _pieces(config: Config, model: keras.Model) -> Model:
-    """The encoder, the decoder's start and one step, from `model`'s layers."""
-    encoder = model.get_layer("encoder")
+def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
+    """The image encoder and the decoder's first step as one encoder, and one
+    decoder step, from the layers of `model`."""
+    image_encoder = model.get_layer("encoder")
     decoder = model.get_layer("decoder")
-    embedded = keras.Input(shape=(config.embedding_dim,), name="image_embedding")
+    image = keras.Input(shape=(config.image_size, config.image_size, 3), name="image")
+    features, embedded, _ = image_encoder(image)
     _, *states = decoder(_with_image(config, embedded[:, None, :], embedded))
-    start = keras.Model(embedded, states, name="start")
-    image_input = keras.Input(shape=(config.embedding_dim,), name="step_image")
+    encoder = keras.Model(image, [features, embedded, *states], name="encoder")
 
-    token = keras.Input(shape=(1,), dtype="int32", name="token")
-    features = keras.Input(shape=(None, encoder.output[0].shape[-1]), name="features")
-    state_inputs = [
-        keras.Input(shape=(width,), name=f"state_{index}")
-        for index, width in enumerate(decoder.state_size)
-    ]
-    words = _with_image(config, model.get_layer("word_embedding")(token), image_input)
+    token = inference.token_input()
+    step_features = keras.Input(shape=(None, features.shape[-1]), name="features")
+    step_image = keras.Input(shape=(config.embedding_dim,), name="step_image")
+    state_inputs = inference.state_inputs(decoder.state_size)
+    words = _with_image(config, model.get_layer("word_embedding")(token), step_image)
     sequence, *new_states = decoder(words, initial_state=state_inputs)
-    hidden, weights = _decoder_output(config, model.get_layer, sequence, features)
+    hidden, weights = _decoder_output(config, model.get_layer, sequence, step_features)
     if weights is None:
-        weights = keras.ops.zeros_like(features[:, None, :, 0])
-    logits = model.get_layer("logits")(hidden)
-    image_inputs = [image_input] if config.image_every_step else []
-    step = keras.Model(
-        [token, features, *image_inputs, *state_inputs],
-        [logits, weights, *new_states],
-        name="step",
+        weights = keras.ops.zeros_like(step_features[:, None, :, 0])
+    memory = [step_features, step_image] if config.image_every_step else [step_features]
+    step = inference.step_model(
+        token,
+        memory,
+        state_inputs,
+        model.get_layer("logits")(hidden),
+        new_states,
+        extras=[weights],
     )
-    return Model(model=model, encoder=encoder, start=start, step=step)
-
-
-def from_saved(config: Config, model: keras.Model) -> Model:
-    return _pieces(config, model)
+    return inference.Pieces(model=model, encoder=encoder, step=step)
 
 
 train = training.fit_task
 
 
-class _Captioner(tf.Module):
-    """Images in, captions out: shared by evaluate, show and the export."""
+class Captioner(inference.Decoder):
+    """Images in, captions out: evaluate, show and the export."""
 
-    def __init__(self, config: Config, pieces: Model, vocabulary: Vocabulary):
-        super().__init__()
+    def __init__(
+        self, config: Config, pieces: inference.Pieces, vocabulary: Vocabulary
+    ):
+        super().__init__(pieces, END_ID, extras=1)
         self.config = config
-        self.pieces = pieces
-        self.symbols = vocabulary.symbols
-        self.table = export_lib.string_to_id_table(self.symbols)
+        self.tokens = Tokenizer(vocabulary, subword=False, max_tokens=config.max_tokens)
+        self.resources = [self.tokens]
 
     def _read(self, images):
-        """The encoder's features and embedding, and the decoder's states
-        after reading the image."""
+        """What every step reads besides the token, and the first states."""
         # training=False: random augmentation layers default to training.
-        features, embedded, _ = self.pieces.encoder(images, training=False)
-        states = self.pieces.start(embedded)
-        # A one-state cell (gru, rnn) gives a tensor, not a list.
-        states = list(states) if isinstance(states, (list, tuple)) else [states]
-        return features, embedded, states
+        features, embedded, *states = self.pieces.encoder(images, training=False)
+        memory = [features, embedded] if self.config.image_every_step else [features]
+        return memory, states
 
-    def _start(self, images):
-        features, embedded, states = self._read(images)
-        state = {"rnn": list(states), "features": features, "image": embedded}
+    def start(self, images) -> inference.Start:
+        memory, states = self._read(images)
 
         def step_fn(tokens, state):
-            logits, _, *rnn = self.pieces.step(
-                [tokens[:, None], *self._context(state), *state["rnn"]]
-            )
-            return logits[:, 0], {**state, "rnn": rnn}
+            logits, _, rnn = self.step(tokens, state["memory"], state["rnn"])
+            return logits, {**state, "rnn": rnn}
 
-        start = tf.fill([tf.shape(images)[0]], START_ID)
-        return step_fn, start, state
+        first = tf.fill([tf.shape(images)[0]], START_ID)
+        state = {"rnn": states, "memory": memory}
+        return inference.Start(step_fn, first, state, self.config.max_tokens + 1)
 
-    def _context(self, state):
-        """What every step reads besides the token and the recurrent state."""
-        if self.config.image_every_step:
-            return [state["features"], state["image"]]
-        return [state["features"]]
+    def caption_greedy(self, images):
+        return self.tokens.text(*self.greedy(self.start(images)))
 
-    def greedy(self, images):
-        step_fn, start, state = self._start(images)
-        tokens, lengths = decoding.greedy_decode(
-            step_fn, start, state, self.config.max_tokens + 1, END_ID
+    def caption(self, images):
+        tokens, _, lengths = self.beam(
+            self.start(images), self.config.beam_width, self.config.length_penalty
         )
-        return ids_to_text(self.symbols, tokens, lengths)
-
-    def beam(self, images):
-        step_fn, start, state = self._start(images)
-        tokens, _, lengths = decoding.beam_search(
-            step_fn,
-            start,
-            state,
-            self.config.beam_width,
-            self.config.max_tokens + 1,
-            END_ID,
-            self.config.length_penalty,
-        )
-        return ids_to_text(self.symbols, tokens[:, 0], lengths[:, 0])
+        return self.tokens.text(tokens[:, 0], lengths[:, 0])
 
     def attention(self, images, captions):
         """Attention weights `[B, T, h * w]` while the decoder reads `captions`."""
-        words = tokenize(captions)[:, : self.config.max_tokens]
-        ids = tf.cast(self.table.lookup(words), tf.int32).to_tensor(PAD_ID)
+        ids = self.tokens.ids(captions).to_tensor(PAD_ID)
         inputs = tf.concat([tf.fill([tf.shape(ids)[0], 1], START_ID), ids], axis=1)
-        features, embedded, states = self._read(images)
-        context = self._context({"features": features, "image": embedded})
+        memory, states = self._read(images)
 
         def step_fn(tokens, states):
-            _, step_weights, *states = self.pieces.step(
-                [tokens[:, None], *context, *states]
-            )
-            return step_weights[:, 0], states
+            _, (weights,), states = self.step(tokens, memory, states)
+            return weights[:, 0], states
 
         return decoding.teacher_forced(step_fn, inputs, states)
 
 
-def _bleu(hypotheses: list[str], references: list[list[str]], order: int) -> float:
-    from sacrebleu.metrics import BLEU
-
-    width = max(len(captions) for captions in references)
-    # sacreBLEU takes one stream per reference; pictures with fewer captions
-    # repeat their first, which changes no clipped n-gram count.
-    streams = [
-        [
-            captions[index] if index < len(captions) else captions[0]
-            for captions in references
-        ]
-        for index in range(width)
-    ]
-    bleu = BLEU(max_ngram_order=order, lowercase=True, effective_order=order < 4)
-    return float(bleu.corpus_score(hypotheses, streams).score)
+def _caption_all(function, images: tf.data.Dataset) -> list[str]:
+    return inference.decode_all(function, images.batch(64))
 
 
-def _bleu_scores(hypotheses, references, suffix: str = "") -> dict:
-    return {
-        f"bleu{order}{suffix}": _bleu(hypotheses, references, order)
-        for order in (1, 2, 3, 4)
-    }
-
-
-def _caption_all(function, images: tf.data.Dataset, batch_size: int = 64) -> list[str]:
-    compiled = tf.function(function)
-    return [
-        text.decode()
-        for batch in images.batch(batch_size)
-        for text in compiled(batch).numpy()
-    ]
-
-
-def _pooled(pieces: Model, images: tf.data.Dataset) -> np.ndarray:
-    rows = [
-        pieces.encoder(batch, training=False)[2].numpy() for batch in images.batch(128)
-    ]
+def _pooled(pieces: inference.Pieces, images: tf.data.Dataset) -> np.ndarray:
+    encoder = pieces.model.get_layer("encoder")
+    rows = [encoder(batch, training=False)[2].numpy() for batch in images.batch(128)]
     features = np.concatenate(rows)
     return features / np.maximum(np.linalg.norm(features, axis=1, keepdims=True), 1e-8)
 
 
-def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
-    captioner = _Captioner(config, pieces, data.vocabulary)
+def evaluate(
+    config: Config, pieces: inference.Pieces, data: Data, output_dir=None
+) -> dict:
+    captioner = Captioner(config, pieces, data.vocabulary)
     references = data.test_references
     loss = float(pieces.model.evaluate(data.test, verbose=0))
-    beam = _caption_all(captioner.beam, data.test_images)
-    greedy = _caption_all(captioner.greedy, data.test_images)
+    beam = _caption_all(captioner.caption, data.test_images)
+    greedy = _caption_all(captioner.caption_greedy, data.test_images)
     counts = collections.Counter(data.train_captions)
     most_frequent = min(counts, key=lambda caption: (-counts[caption], caption))
     nearest = (
         _pooled(pieces, data.test_images) @ _pooled(pieces, data.train_images).T
     ).argmax(axis=1)
     neighbours = [data.train_captions[index] for index in nearest]
+    baselines = {"most_frequent": [most_frequent] * len(references)}
+    baselines["nearest_neighbour"] = neighbours
     results = {"test_loss": loss}
-    results.update(_bleu_scores(beam, references))
-    results["bleu4_greedy"] = _bleu(greedy, references, 4)
-    results["bleu4_most_frequent"] = _bleu(
-        [most_frequent] * len(references), references, 4
-    )
-    results["bleu4_nearest_neighbour"] = _bleu(neighbours, references, 4)
-    results["bleu1_most_frequent"] = _bleu(
-        [most_frequent] * len(references), references, 1
-    )
-    results["bleu1_nearest_neighbour"] = _bleu(neighbours, references, 1)
+    for order in (1, 2, 3, 4):
+        results[f"bleu{order}"] = metrics_lib.corpus_bleu(beam, references, order)
+    results["bleu4_greedy"] = metrics_lib.corpus_bleu(greedy, references)
+    for order in (4, 1):
+        for name, captions in baselines.items():
+            results[f"bleu{order}_{name}"] = metrics_lib.corpus_bleu(
+                captions, references, order
+            )
     results["test_images"] = len(references)
     return results
 
 
-def show(config: Config, pieces: Model, data: Data) -> None:
-    captioner = _Captioner(config, pieces, data.vocabulary)
-    outputs = _caption_all(captioner.beam, data.test_images.take(5))
+def show(config: Config, pieces: inference.Pieces, data: Data) -> None:
+    captioner = Captioner(config, pieces, data.vocabulary)
+    outputs = _caption_all(captioner.caption, data.test_images.take(5))
     for output, references in zip(outputs, data.test_references):
         print(f"{references[0]}\n  caption: {output}")
 
 
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    captioner = _Captioner(config, pieces, data.vocabulary)
-    archive = export_lib.new_archive()
-    for piece in (pieces.encoder, pieces.start, pieces.step, captioner.table):
-        archive.track(piece)
+def endpoints(
+    config: Config, pieces: inference.Pieces, data: Data
+) -> export_lib.Endpoints:
+    captioner = Captioner(config, pieces, data.vocabulary)
     size = config.image_size
 
-    def images_of(encoded):
-        return tf.map_fn(
-            lambda item: decode_image(item, size),
-            encoded,
-            fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32),
-        )
-
     def caption(image):
-        captions = captioner.beam(images_of(image))
+        captions = captioner.caption(image_lib.decode_images(image, size))
         # Bytes that are neither PNG nor JPEG get an empty caption.
-        return {"caption": tf.where(is_image(image), captions, "")}
+        return {"caption": tf.where(image_lib.is_image(image), captions, "")}
 
     def attention(image, caption):
-        return {"weights": captioner.attention(images_of(image), caption)}
+        images = image_lib.decode_images(image, size)
+        return {"weights": captioner.attention(images, caption)}
 
-    archive.add_endpoint(
-        "caption",
-        caption,
-        input_signature=[tf.TensorSpec([None], tf.string, name="image")],
-    )
+    image = tf.TensorSpec([None], tf.string, name="image")
+    functions = {"caption": (caption, [image])}
     if config.attention != "none":
-        archive.add_endpoint(
-            "attention",
-            attention,
-            input_signature=[
-                tf.TensorSpec([None], tf.string, name="image"),
-                tf.TensorSpec([None], tf.string, name="caption"),
-            ],
-        )
-    return export_lib.write_atomically(archive, path)
+        text = tf.TensorSpec([None], tf.string, name="caption")
+        functions["attention"] = (attention, [image, text])
+    return export_lib.Endpoints(functions=functions, track=captioner.trackables())
 
 
-def _read_image(path_text: str) -> bytes:
-    path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise UserError(f"{path_text}: no such file")
-    encoded = path.read_bytes()
-    try:
-        if not bool(is_image(tf.constant(encoded)).numpy()):
-            raise ValueError("not a PNG or JPEG file")
-        tf.io.decode_image(encoded, expand_animations=False)
-    except (ValueError, tf.errors.InvalidArgumentError):
-        raise UserError(
-            f"{path_text} is not a readable PNG or JPEG image "
-            f"({len(encoded):,} bytes starting {encoded[:8]!r})"
-        ) from None
-    return encoded
+def examples(config: Config, data: Data, count: int) -> dict:
+    """Endpoint inputs: test pictures as PNG bytes, with their first captions."""
+    pictures = [
+        tf.io.encode_png(tf.cast(image * 255, tf.uint8)).numpy()
+        for image in data.test_images.take(count)
+    ]
+    found = {"caption": {"image": np.array(pictures, object)}}
+    if config.attention != "none":
+        captions = [references[0] for references in data.test_references[:count]]
+        found["attention"] = {
+            "image": np.array(pictures, object),
+            "caption": np.array(captions, object),
+        }
+    return found
 
 
 def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
     """Prints a caption for every image file; `--plot` draws the first."""
     if not inputs:
         raise UserError("captioning predict needs at least one PNG or JPEG file")
-    encoded = [_read_image(path) for path in inputs]
+    encoded = [image_lib.read_image_file(path) for path in inputs]
     loaded = tf.saved_model.load(str(saved_model))
     outputs = loaded.caption(image=tf.constant(encoded))["caption"].numpy()
     for path, output in zip(inputs, outputs):
@@ -700,7 +505,7 @@ def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
             weights = loaded.attention(
                 image=tf.constant(encoded[:1]), caption=tf.constant(outputs[:1])
             )["weights"].numpy()[0]
-        image = decode_image(tf.constant(encoded[0]), 256).numpy()
+        image = image_lib.decode_image(tf.constant(encoded[0]), 256).numpy()
         words = [
             word.decode() for word in tokenize(tf.constant(outputs[:1])).to_list()[0]
         ]

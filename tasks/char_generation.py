@@ -21,17 +21,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_seq import decoding, training
 from keras_seq import export as export_lib
+from keras_seq import inference, training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
 from keras_seq.data import corpora, pipelines
-from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, OOV_ID, PAD_ID, Vocabulary
+from keras_seq.data.vocabulary import (
+    FIRST_SYMBOL_ID,
+    OOV_ID,
+    PAD_ID,
+    Vocabulary,
+    id_to_string,
+    lookup_table,
+)
 from keras_seq.errors import UserError
 from keras_seq.layers import RNNStack
 from keras_seq.metrics import bits_per_character
 
 DESCRIPTION = "character-level language model sampled with temperature (char-RNN)"
 DATA_SOURCES = corpora.corpus_names()
+PRIMARY_METRIC = "val_nats_per_char"
 PREDICT_OPTIONS = ("length", "temperature")
 METRIC_LABELS = {"loss": "loss (nats per character)"}
 
@@ -111,20 +119,6 @@ class Data:
     validation_ids: np.ndarray
 
 
-@dataclasses.dataclass
-class Model:
-    """The training model and the inference pieces built from its layers.
-
-    `prime` reads a batch of padded id sequences and returns the logits at
-    every step and the final states; `step` reads one id per row and the
-    states, and returns the next logits and states.
-    """
-
-    model: keras.Model
-    prime: keras.Model
-    step: keras.Model
-
-
 def split_text(text: str) -> tuple[str, str]:
     """The first 90% of `text` for training and the last 10% for validation."""
     boundary = int(len(text) * 0.9)
@@ -159,8 +153,10 @@ def load_data(config: Config) -> Data:
     )
 
 
-def _pieces(model: keras.Model) -> Model:
-    """Builds the inference pieces from the layers of a (loaded) model."""
+def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
+    """The inference pieces of a model: the encoder reads a batch of padded
+    prompts and returns the logits at every step and the final states; the
+    step reads one id per row and the states."""
     embedding = model.get_layer("embedding")
     stack = model.get_layer("rnn_stack")
     head = model.get_layer("logits")
@@ -172,18 +168,13 @@ def _pieces(model: keras.Model) -> Model:
     sequence, *states = stack(
         embedding(tokens), mask=keras.ops.not_equal(tokens, PAD_ID)
     )
-    prime = keras.Model(tokens, [head(sequence), *states], name="prime")
+    encoder = keras.Model(tokens, [head(sequence), *states], name="prime")
 
-    token = keras.Input(shape=(1,), dtype="int32", name="token")
-    state_inputs = [
-        keras.Input(shape=(width,), name=f"state_{index}")
-        for index, width in enumerate(stack.state_size)
-    ]
+    token = inference.token_input()
+    state_inputs = inference.state_inputs(stack.state_size)
     sequence, *new_states = stack(embedding(token), initial_state=state_inputs)
-    step = keras.Model(
-        [token, *state_inputs], [head(sequence), *new_states], name="step"
-    )
-    return Model(model=model, prime=prime, step=step)
+    step = inference.step_model(token, [], state_inputs, head(sequence), new_states)
+    return inference.Pieces(model=model, encoder=encoder, step=step)
 
 
 def compile_model(model: keras.Model, config: Config) -> None:
@@ -194,7 +185,7 @@ def compile_model(model: keras.Model, config: Config) -> None:
     )
 
 
-def build_model(config: Config, data: Data) -> Model:
+def build_model(config: Config, data: Data) -> inference.Pieces:
     tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
     x = keras.layers.Embedding(
         data.vocabulary.size, config.embedding_dim, name="embedding"
@@ -211,17 +202,12 @@ def build_model(config: Config, data: Data) -> Model:
     logits = keras.layers.Dense(data.vocabulary.size, name="logits")(sequence)
     model = keras.Model(tokens, logits, name="char_rnn")
     compile_model(model, config)
-    return _pieces(model)
-
-
-def from_saved(config: Config, model: keras.Model) -> Model:
-    """The pieces of a model loaded from `model.keras`."""
-    return _pieces(model)
+    return from_saved(config, model)
 
 
 def train(
     config: Config,
-    pieces: Model,
+    pieces: inference.Pieces,
     data: Data,
     output_dir: Path,
     callbacks: list[keras.callbacks.Callback] = (),
@@ -237,28 +223,31 @@ def train(
 
 
 def evaluate(
-    config: Config, pieces: Model, data: Data, output_dir: Path | None = None
+    config: Config, pieces: inference.Pieces, data: Data, output_dir: Path | None = None
 ) -> dict[str, float]:
     results = pieces.model.evaluate(data.validation, verbose=0, return_dict=True)
     nats = float(results["loss"])
     return {"val_nats_per_char": nats, "val_bits_per_char": nats / math.log(2.0)}
 
 
-class _Functions(tf.Module):
-    """The string-in, string-out functions, shared by `show` and `export`."""
+class Generator(inference.Decoder):
+    """Prompts in, continuations out, and the likelihood of texts: `show` and
+    the export."""
 
-    def __init__(self, pieces: Model, symbols: list[str], top_k: int):
-        super().__init__()
-        self.pieces = pieces
+    def __init__(self, pieces: inference.Pieces, symbols: list[str], top_k: int):
+        # Sampling draws as many characters as asked: no end token.
+        super().__init__(pieces, end_id=-1)
         self.symbols = symbols
         self.top_k = top_k
-        self.table = export_lib.string_to_id_table(symbols)
+        self.table = lookup_table(symbols)
+        self.resources = [self.table]
 
     def _ids(self, text: tf.Tensor) -> tf.RaggedTensor:
         characters = tf.strings.unicode_split(text, "UTF-8", errors="replace")
         return tf.cast(self.table.lookup(characters), tf.int32)
 
-    def generate(self, prompt, length, temperature, seed=None):
+    def start(self, prompt_and_length) -> inference.Start:
+        prompt, length = prompt_and_length
         ids = self._ids(tf.strings.join([PROMPT_PREFIX, prompt]))
         lengths = tf.cast(ids.row_lengths(), tf.int32)
         padded = ids.to_tensor(default_value=PAD_ID)
@@ -270,7 +259,7 @@ class _Functions(tf.Module):
             padded,
             PAD_ID,
         )
-        _, *states = self.pieces.prime(without_last)
+        _, *states = self.pieces.encoder(without_last)
 
         # Padding and the OOV id stand for no character: never draw them.
         vocabulary_size = len(self.symbols) + FIRST_SYMBOL_ID
@@ -279,19 +268,22 @@ class _Functions(tf.Module):
         )
 
         def step_fn(tokens, state):
-            logits, *state = self.pieces.step([tokens[:, tf.newaxis], *state])
-            return logits[:, 0, :] - 1e9 * forbidden, state
+            logits, _, state = self.step(tokens, [], state)
+            return logits - 1e9 * forbidden, state
 
-        drawn = decoding.sample(
-            step_fn, last, states, length, temperature, self.top_k, seed=seed
+        return inference.Start(step_fn, last, states, length)
+
+    def generate(self, prompt, length, temperature, seed=None):
+        drawn = self.sample(
+            self.start((prompt, length)), temperature, self.top_k, seed=seed
         )
-        characters = export_lib.id_to_string(self.symbols, drawn)
+        characters = id_to_string(self.symbols, drawn)
         return {"text": tf.strings.reduce_join(characters, axis=-1)}
 
     def log_likelihood(self, text):
         padded = self._ids(text).to_tensor(default_value=PAD_ID)
         inputs, targets = padded[:, :-1], padded[:, 1:]
-        logits, *_ = self.pieces.prime(inputs)
+        logits, *_ = self.pieces.encoder(inputs)
         nats = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
         valid = tf.cast(targets != PAD_ID, nats.dtype)
         # Fewer than two characters leave nothing to predict: 0 / 0 is NaN.
@@ -299,10 +291,10 @@ class _Functions(tf.Module):
         return {"nats_per_char": total / tf.reduce_sum(valid, axis=-1)}
 
 
-def show(config: Config, pieces: Model, data: Data) -> None:
-    functions = _Functions(pieces, data.vocabulary.symbols, config.top_k)
+def show(config: Config, pieces: inference.Pieces, data: Data) -> None:
+    generator = Generator(pieces, data.vocabulary.symbols, config.top_k)
     prompts = tf.constant([config.prompt] * config.num_samples)
-    result = tf.function(functions.generate)(
+    result = tf.function(generator.generate)(
         prompts,
         tf.constant(config.sample_length),
         tf.constant(config.temperature),
@@ -314,27 +306,42 @@ def show(config: Config, pieces: Model, data: Data) -> None:
     print("---")
 
 
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    functions = _Functions(pieces, data.vocabulary.symbols, config.top_k)
-    archive = export_lib.new_archive()
-    archive.track(pieces.prime)
-    archive.track(pieces.step)
-    archive.track(functions.table)
-    archive.add_endpoint(
-        "generate",
-        functions.generate,
-        input_signature=[
-            tf.TensorSpec([None], tf.string, name="prompt"),
-            tf.TensorSpec([], tf.int32, name="length"),
-            tf.TensorSpec([], tf.float32, name="temperature"),
-        ],
+def endpoints(
+    config: Config, pieces: inference.Pieces, data: Data
+) -> export_lib.Endpoints:
+    generator = Generator(pieces, data.vocabulary.symbols, config.top_k)
+    return export_lib.Endpoints(
+        functions={
+            "generate": (
+                generator.generate,
+                [
+                    tf.TensorSpec([None], tf.string, name="prompt"),
+                    tf.TensorSpec([], tf.int32, name="length"),
+                    tf.TensorSpec([], tf.float32, name="temperature"),
+                ],
+            ),
+            "log_likelihood": (
+                generator.log_likelihood,
+                [tf.TensorSpec([None], tf.string, name="text")],
+            ),
+        },
+        track=generator.trackables(),
     )
-    archive.add_endpoint(
-        "log_likelihood",
-        functions.log_likelihood,
-        input_signature=[tf.TensorSpec([None], tf.string, name="text")],
-    )
-    return export_lib.write_atomically(archive, path)
+
+
+def examples(config: Config, data: Data, count: int) -> dict:
+    """Endpoint inputs: prompts and texts from the validation text; greedy
+    continuations (temperature 0), so that two runs give the same text."""
+    text = data.vocabulary.decode(data.validation_ids[: 40 * count])
+    pieces = [text[40 * index : 40 * index + 40] for index in range(count)]
+    return {
+        "generate": {
+            "prompt": np.array([piece[:10] for piece in pieces], object),
+            "length": np.array(20, np.int32),
+            "temperature": np.array(0.0, np.float32),
+        },
+        "log_likelihood": {"text": np.array(pieces, object)},
+    }
 
 
 def predict(saved_model: Path, inputs: list[str], options: dict[str, str]) -> None:

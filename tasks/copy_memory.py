@@ -18,18 +18,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_seq import export as export_lib
 from keras_seq.config import option
 from keras_seq.data import synthetic
 from keras_seq.errors import UserError
 from tasks import _long_memory
 from tasks._long_memory import LongMemoryConfig
 
-DESCRIPTION = "copy memory: write back ten symbols after a long wait"
-DATA_SOURCES = ["generated"]
-PREDICT_OPTIONS = ()
-PRIMARY_METRIC = "test_cross_entropy"
-METRIC_LABELS = {"loss": "cross-entropy (nats per step)"}
 NUM_SYMBOLS = 8
 COPY_LENGTH = 10
 
@@ -42,131 +36,96 @@ class Config(LongMemoryConfig):
     test_examples: int = option(2_000, minimum=1, help="validation and test size")
 
 
-DEFAULT = Config()
-PRESETS = {
-    "tiny": dataclasses.replace(
-        DEFAULT,
-        length=4,
-        units=4,
-        train_examples=64,
-        test_examples=16,
-        epochs=1,
-        batch_size=8,
-    ),
-    "default": DEFAULT,
-    "paper": dataclasses.replace(
-        DEFAULT, length=500, train_examples=100_000, epochs=20
-    ),
-}
+class Copy(_long_memory.LongMemoryTask):
+    DESCRIPTION = "copy memory: write back ten symbols after a long wait"
+    PRIMARY_METRIC = "test_cross_entropy"
+    METRIC_LABELS = {"loss": "cross-entropy (nats per step)"}
+    SERVE_INPUT = tf.TensorSpec([None, None], tf.int32, name="tokens")
+    Config = Config
+    PRESETS = _long_memory.presets(Config(), tiny_length=4, paper_length=500)
 
-
-Data = _long_memory.Data
-Model = _long_memory.Model
-from_saved = _long_memory.from_saved
-train = _long_memory.train
-
-
-def load_data(config: Config) -> Data:
-    return _long_memory.load_data(
-        config,
-        lambda count, rng: synthetic.copy_memory(
+    def generate(self, config, count, rng):
+        return synthetic.copy_memory(
             count, config.length, rng, NUM_SYMBOLS, COPY_LENGTH
-        ),
-    )
-
-
-def build_model(config: Config, data: Data | None = None) -> Model:
-    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
-    embedded = keras.layers.Embedding(NUM_SYMBOLS + 2, 16, name="embedding")(tokens)
-    sequence = _long_memory.rnn_stack_layer(config)(embedded)
-    logits = keras.layers.Dense(NUM_SYMBOLS + 1, name="logits")(sequence)
-    model = keras.Model(tokens, logits, name=f"copy_{config.cell}")
-    _long_memory.compile_model(
-        model,
-        config,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    return Model(model=model)
-
-
-def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
-    logits = pieces.model.predict(data.test_inputs, verbose=0)
-    log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    targets = data.test_targets
-    nats = -np.take_along_axis(log_probabilities, targets[..., None], -1)[..., 0]
-    answers = logits[:, -COPY_LENGTH:].argmax(-1)
-    return {
-        "test_cross_entropy": float(nats.mean()),
-        "baseline_cross_entropy": synthetic.copy_memory_baseline(
-            config.length, NUM_SYMBOLS, COPY_LENGTH
-        ),
-        "copied_symbols_accuracy": float(np.mean(answers == targets[:, -COPY_LENGTH:])),
-    }
-
-
-def probe(config: Config, pieces: Model, inputs, targets):
-    """The first layer's cell, its inputs per step and the loss of its states."""
-    cell = _long_memory.first_cell(pieces)
-    head = pieces.model.get_layer("logits")
-    embedded = pieces.model.get_layer("embedding")(tf.convert_to_tensor(inputs))
-    targets = tf.convert_to_tensor(targets)
-
-    def loss_fn(hidden_states):
-        logits = head(tf.stack(hidden_states, axis=1))
-        return tf.reduce_mean(
-            tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
         )
 
-    return cell, embedded, loss_fn
+    def head(self, config):
+        tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+        embedded = keras.layers.Embedding(NUM_SYMBOLS + 2, 16, name="embedding")(tokens)
+        sequence = _long_memory.rnn_stack_layer(config)(embedded)
+        logits = keras.layers.Dense(NUM_SYMBOLS + 1, name="logits")(sequence)
+        model = keras.Model(tokens, logits, name=f"copy_{config.cell}")
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return model, loss, ["accuracy"]
+
+    def evaluate(self, config, pieces, data, output_dir=None) -> dict:
+        logits = pieces.model.predict(data.test_inputs, verbose=0)
+        log_probabilities = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+        targets = data.test_targets
+        nats = -np.take_along_axis(log_probabilities, targets[..., None], -1)[..., 0]
+        answers = logits[:, -COPY_LENGTH:].argmax(-1)
+        return {
+            "test_cross_entropy": float(nats.mean()),
+            "baseline_cross_entropy": synthetic.copy_memory_baseline(
+                config.length, NUM_SYMBOLS, COPY_LENGTH
+            ),
+            "copied_symbols_accuracy": float(
+                np.mean(answers == targets[:, -COPY_LENGTH:])
+            ),
+        }
+
+    def probe(self, config, pieces, inputs, targets):
+        """The first layer's cell, its inputs per step and the loss of its
+        states."""
+        cell = self.first_cell(pieces)
+        head = pieces.model.get_layer("logits")
+        embedded = pieces.model.get_layer("embedding")(tf.convert_to_tensor(inputs))
+        targets = tf.convert_to_tensor(targets)
+
+        def loss_fn(hidden_states):
+            logits = head(tf.stack(hidden_states, axis=1))
+            return tf.reduce_mean(
+                tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
+            )
+
+        return cell, embedded, loss_fn
+
+    def show(self, config, pieces, data) -> None:
+        logits = pieces.model.predict(data.test_inputs[:3], verbose=0)
+        for inputs, row in zip(data.test_inputs[:3], logits):
+            print(
+                f"symbols {inputs[:COPY_LENGTH].tolist()}  "
+                f"written back {row[-COPY_LENGTH:].argmax(-1).tolist()}"
+            )
+
+    def serve(self, model, tokens):
+        return {"symbols": tf.argmax(model(tokens), axis=-1, output_type=tf.int32)}
+
+    def predict(self, saved_model: Path, inputs: list[str], options: dict) -> None:
+        """Copies the given symbols (digits 1-8), or three random sequences."""
+        length = _long_memory.trained_length(saved_model)
+        if inputs:
+            sequences = np.stack([self._sequence(text, length) for text in inputs])
+        else:
+            sequences, _ = synthetic.copy_memory(3, length, np.random.default_rng())
+        loaded = tf.saved_model.load(str(saved_model))
+        answers = loaded.serve(tokens=tf.constant(sequences))["symbols"].numpy()
+        for sequence, answer in zip(sequences, answers):
+            given = "".join(str(s) for s in sequence[:COPY_LENGTH])
+            written = "".join(str(s) for s in answer[-COPY_LENGTH:])
+            print(f"given {given}  written back {written}")
+
+    @staticmethod
+    def _sequence(text: str, length: int) -> np.ndarray:
+        if len(text) != COPY_LENGTH or not set(text) <= set("12345678"):
+            raise UserError(
+                f"copy predict takes {COPY_LENGTH} digits from 1 to 8. "
+                f"Received: {text!r}"
+            )
+        sequence = np.zeros(length + 2 * COPY_LENGTH, np.int32)
+        sequence[:COPY_LENGTH] = [int(digit) for digit in text]
+        sequence[length + COPY_LENGTH - 1] = NUM_SYMBOLS + 1
+        return sequence
 
 
-def show(config: Config, pieces: Model, data: Data) -> None:
-    logits = pieces.model.predict(data.test_inputs[:3], verbose=0)
-    for inputs, row in zip(data.test_inputs[:3], logits):
-        print(
-            f"symbols {inputs[:COPY_LENGTH].tolist()}  "
-            f"written back {row[-COPY_LENGTH:].argmax(-1).tolist()}"
-        )
-
-
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    archive = export_lib.new_archive()
-    archive.track(pieces.model)
-
-    def serve(tokens):
-        logits = pieces.model(tokens)
-        return {"symbols": tf.argmax(logits, axis=-1, output_type=tf.int32)}
-
-    archive.add_endpoint(
-        "serve",
-        serve,
-        input_signature=[tf.TensorSpec([None, None], tf.int32, name="tokens")],
-    )
-    return export_lib.write_atomically(archive, path)
-
-
-def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
-    """Copies the given symbols (digits 1-8), or three random sequences."""
-    length = _long_memory.trained_length(saved_model)
-    if inputs:
-        sequences = []
-        for text in inputs:
-            if len(text) != COPY_LENGTH or not set(text) <= set("12345678"):
-                raise UserError(
-                    f"copy predict takes {COPY_LENGTH} digits from 1 to 8. "
-                    f"Received: {text!r}"
-                )
-            sequence = np.zeros(length + 2 * COPY_LENGTH, np.int32)
-            sequence[:COPY_LENGTH] = [int(digit) for digit in text]
-            sequence[length + COPY_LENGTH - 1] = NUM_SYMBOLS + 1
-            sequences.append(sequence)
-        sequences = np.stack(sequences)
-    else:
-        sequences, _ = synthetic.copy_memory(3, length, np.random.default_rng())
-    loaded = tf.saved_model.load(str(saved_model))
-    answers = loaded.serve(tokens=tf.constant(sequences))["symbols"].numpy()
-    for sequence, answer in zip(sequences, answers):
-        given = "".join(str(s) for s in sequence[:COPY_LENGTH])
-        written = "".join(str(s) for s in answer[-COPY_LENGTH:])
-        print(f"given {given}  written back {written}")
+TASK = Copy()

@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_seq import export as export_lib
+from keras_seq import inference, plots, training
 from keras_seq import metrics as metrics_lib
-from keras_seq import plots, training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
 from keras_seq.data import corpora, labelled, pipelines
 from keras_seq.data.vocabulary import OOV_ID, PAD_ID
@@ -35,7 +35,7 @@ from keras_seq.layers import AttentionPooling, RNNStack
 
 DESCRIPTION = "sequence classification of raw text (sentiment, topics)"
 DATA_SOURCES = labelled.source_names()
-PREDICT_OPTIONS = ()
+PRIMARY_METRIC = "accuracy"
 PRETRAIN_SOURCES = ("none", "task", *corpora.CORPORA)
 METRIC_LABELS = {"loss": "cross-entropy (nats)"}
 AUTOTUNE = tf.data.AUTOTUNE
@@ -44,6 +44,9 @@ AUTOTUNE = tf.data.AUTOTUNE
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingConfig):
     data: str = option("movie_sentences", help="data: " + ", ".join(DATA_SOURCES))
+    limit: int = option(
+        0, minimum=0, help="use at most this many texts, drawn at random; 0: all"
+    )
     max_tokens: int = option(20_000, minimum=3, help="vocabulary size (words)")
     max_length: int = option(64, minimum=1, help="words read per text")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
@@ -82,6 +85,7 @@ DEFAULT = Config()
 PRESETS = {
     "tiny": dataclasses.replace(
         DEFAULT,
+        limit=400,
         max_tokens=200,
         max_length=12,
         embedding_dim=8,
@@ -114,15 +118,6 @@ class Data:
     test_texts: list[str]
     test_labels: np.ndarray
     valence: np.ndarray | None = None
-
-
-@dataclasses.dataclass
-class Model:
-    """The classifier and, built from its layers, the explaining model
-    (probabilities, attention weights, token ids)."""
-
-    model: keras.Model
-    explain: keras.Model
 
 
 def _splits(data: labelled.LabelledText, seed: int) -> dict[str, list[int]]:
@@ -160,6 +155,8 @@ def _dataset(texts, label_ids, batch_size, shuffle_seed=None) -> tf.data.Dataset
 
 def load_data(config: Config) -> Data:
     source = labelled.load_labelled(config.data)
+    if config.limit:
+        source = source.sample(config.limit, config.seed)
     groups = _splits(source, config.seed)
     if not groups["train"] or not groups["test"]:
         raise UserError(
@@ -214,7 +211,7 @@ def _last_states(states, config: Config):
     return states[-2] if config.cell == "lstm" else states[-1]
 
 
-def build_model(config: Config, data: Data) -> Model:
+def build_model(config: Config, data: Data) -> inference.Pieces:
     text = keras.Input(shape=(), dtype="string", name="text")
     ids = _vectorizer(config, data.vocabulary)(text)
     embedded = keras.layers.Embedding(
@@ -254,11 +251,15 @@ def build_model(config: Config, data: Data) -> Model:
         loss=keras.losses.SparseCategoricalCrossentropy(),
         metrics=["accuracy"],
     )
-    return Model(model=model, explain=_explain_model(model, config))
+    return from_saved(config, model)
 
 
-def from_saved(config: Config, model: keras.Model) -> Model:
-    return Model(model=model, explain=_explain_model(model, config))
+def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
+    """The classifier and, built from its layers, the model that explains it
+    (probabilities, per-token weights and token ids)."""
+    return inference.Pieces(
+        model=model, extras={"explain": _explain_model(model, config)}
+    )
 
 
 def _pretraining_texts(config: Config, data: Data) -> list[str]:
@@ -273,7 +274,7 @@ def _pretraining_texts(config: Config, data: Data) -> list[str]:
     ]
 
 
-def language_model(config: Config, pieces: Model) -> keras.Model:
+def language_model(config: Config, pieces: inference.Pieces) -> keras.Model:
     """Forward and backward next-word prediction on the shared encoder."""
     if config.bidirectional and config.num_layers > 1:
         raise UserError(
@@ -310,7 +311,7 @@ def language_model(config: Config, pieces: Model) -> keras.Model:
     return model
 
 
-def _language_model_dataset(config: Config, pieces: Model, texts: list[str]):
+def _language_model_dataset(config: Config, pieces: inference.Pieces, texts: list[str]):
     vectorizer = pieces.model.get_layer("vectorizer")
 
     def targets(ids):
@@ -333,7 +334,7 @@ def _language_model_dataset(config: Config, pieces: Model, texts: list[str]):
     )
 
 
-def pretrain(config: Config, pieces: Model, data: Data, output_dir: Path):
+def pretrain(config: Config, pieces: inference.Pieces, data: Data, output_dir: Path):
     """Trains the embedding and encoder as a language model (resumable)."""
     texts = _pretraining_texts(config, data)
     model = language_model(config, pieces)
@@ -348,14 +349,16 @@ def pretrain(config: Config, pieces: Model, data: Data, output_dir: Path):
     )
 
 
-def train(config, pieces: Model, data: Data, output_dir: Path, callbacks=()):
+def train(config, pieces: inference.Pieces, data: Data, output_dir: Path, callbacks=()):
     if config.pretrain != "none":
         pretrain(config, pieces, data, output_dir)
     best = training.keep_best_epoch("val_accuracy")
     return training.fit_task(config, pieces, data, output_dir, [best, *callbacks])
 
 
-def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
+def evaluate(
+    config: Config, pieces: inference.Pieces, data: Data, output_dir=None
+) -> dict:
     probabilities = pieces.model.predict(data.test, verbose=0)
     predicted = probabilities.argmax(axis=-1)
     matrix = metrics_lib.confusion_matrix(
@@ -384,9 +387,10 @@ def _top_words(tokens: list[str], weights: np.ndarray, count: int = 5) -> str:
     return ", ".join(f"{token} ({weight:.2f})" for weight, token in ranked[:count])
 
 
-def show(config: Config, pieces: Model, data: Data) -> None:
+def show(config: Config, pieces: inference.Pieces, data: Data) -> None:
     texts = data.test_texts[:5]
-    probabilities, weights, ids = pieces.explain.predict(tf.constant(texts), verbose=0)
+    explain = pieces.extras["explain"]
+    probabilities, weights, ids = explain.predict(tf.constant(texts), verbose=0)
     for text, row, weight_row, id_row in zip(texts, probabilities, weights, ids):
         tokens = [data.vocabulary[i] if i > 0 else "" for i in id_row]
         line = f"{data.class_names[row.argmax()]} ({row.max():.2f}): {text[:100]!r}"
@@ -395,10 +399,12 @@ def show(config: Config, pieces: Model, data: Data) -> None:
         print(line)
 
 
-class _Functions(tf.Module):
-    def __init__(self, pieces: Model, data: Data, pooling: str):
+class Classifier(tf.Module):
+    """Texts in, labels (and the words that weighed most) out: the export."""
+
+    def __init__(self, pieces: inference.Pieces, data: Data, pooling: str):
         super().__init__()
-        self.explain = pieces.explain
+        self.explain = pieces.extras["explain"]
         self.class_names = tf.constant(data.class_names)
         self.vocabulary = tf.constant(data.vocabulary)
         self.pooling = pooling
@@ -416,16 +422,20 @@ class _Functions(tf.Module):
         return outputs
 
 
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    functions = _Functions(pieces, data, config.pooling)
-    archive = export_lib.new_archive()
-    archive.track(pieces.explain)
-    archive.add_endpoint(
-        "classify",
-        functions.classify,
-        input_signature=[tf.TensorSpec([None], tf.string, name="text")],
+def endpoints(
+    config: Config, pieces: inference.Pieces, data: Data
+) -> export_lib.Endpoints:
+    classifier = Classifier(pieces, data, config.pooling)
+    text = tf.TensorSpec([None], tf.string, name="text")
+    return export_lib.Endpoints(
+        functions={"classify": (classifier.classify, [text])},
+        track=[classifier.explain],
     )
-    return export_lib.write_atomically(archive, path)
+
+
+def examples(config: Config, data: Data, count: int) -> dict:
+    """Endpoint inputs: test texts."""
+    return {"classify": {"text": np.array(data.test_texts[:count], object)}}
 
 
 def predict(saved_model: Path, inputs: list[str], options: dict) -> None:

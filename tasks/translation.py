@@ -2,7 +2,7 @@
 
 An encoder (a bidirectional `rnn_stack`) reads the source sentence; a
 decoder (an `rnn_stack` started from the encoder's final states) writes the
-target one word at a time, trained with teacher forcing. With
+target one piece at a time, trained with teacher forcing. With
 `--set attention=dot|additive`, every decoder step also reads a weighted
 average of the encoder's states (Luong et al. 2015; Bahdanau et al. 2014):
 the decoder output and that context go through a tanh layer before the
@@ -11,9 +11,8 @@ the decoder's next step (an `InputFeedingDecoder`). With attention, the
 source embeddings averaged by the attention weights also reach the output
 layer through a `LexicalContext` (`--set lexical=false` leaves it out).
 The loss is the cross-entropy with label smoothing. Decoding is greedy or
-beam search (with length and, optionally, coverage penalties) from
-`keras_seq.decoding`, as in-graph loops that the `translate` endpoint runs
-inside the SavedModel.
+beam search (with length and, optionally, coverage penalties), in-graph
+loops that the `translate` endpoint runs inside the SavedModel.
 
 References:
 - [Sutskever et al., 2014](https://arxiv.org/abs/1409.3215)
@@ -37,14 +36,16 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from keras_seq import decoding, training
+from keras_seq import decoding, inference, training
 from keras_seq import export as export_lib
+from keras_seq import metrics as metrics_lib
 from keras_seq.config import CELLS, TrainingConfig, option
-from keras_seq.data import parallel, subwords
-from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, PAD_ID, Vocabulary
-from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabulary
+from keras_seq.data import parallel
+from keras_seq.data.tokens import TOKEN_KINDS, Tokenizer, sentence_vocabulary
+from keras_seq.data.vocabulary import END, END_ID, PAD_ID, START_ID, Vocabulary
 from keras_seq.errors import UserError
 from keras_seq.layers import InputFeedingDecoder, LexicalContext, RNNStack
 from keras_seq.layers.attention import decoder_attention
@@ -52,6 +53,7 @@ from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
 
 DESCRIPTION = "sequence-to-sequence translation with attention and beam search"
 DATA_SOURCES = parallel.source_names()
+PRIMARY_METRIC = "bleu_beam"
 PREDICT_OPTIONS = ("plot_attention",)
 METRIC_LABELS = {
     "loss": "training loss (nats per piece)",
@@ -62,13 +64,13 @@ METRIC_LABELS = {
 # takes the source ids and masks with them itself.
 warnings.filterwarnings("ignore", message="Layer 'step' .* mask", category=UserWarning)
 
-START, END = "<s>", "</s>"
-START_ID, END_ID = FIRST_SYMBOL_ID, FIRST_SYMBOL_ID + 1
-
 
 @dataclasses.dataclass(frozen=True)
 class Config(TrainingConfig):
     data: str = option("ding_de_en", help="data: " + ", ".join(DATA_SOURCES))
+    limit: int = option(
+        0, minimum=0, help="use at most this many sentence pairs; 0: all"
+    )
     direction: str = option(
         "forward",
         choices=("forward", "reverse"),
@@ -77,17 +79,11 @@ class Config(TrainingConfig):
     attention: str = option(
         "additive", choices=("none", "dot", "additive"), help="attention kind"
     )
-    # Input feeding trained 23% slower and did not help on the Ding pairs:
-    # additive attention scored 6.30 BLEU with it and 6.65 without at a
-    # constant learning rate, 7.00 and 7.37 with cosine decay (README).
     input_feeding: bool = option(
         False,
         help="with attention: feed each step's attentional state into the next "
         "step's input (Luong et al. 2015)",
     )
-    # On the validation split the lexical path raised the additive model
-    # from 8.38 to 9.06 BLEU and its lowest cross-entropy from 3.80 to
-    # 3.67 nats, for about 2% more training time (README, Results).
     lexical: bool = option(
         True,
         help="with attention: also pass the source embeddings averaged by the "
@@ -95,7 +91,7 @@ class Config(TrainingConfig):
     )
     tokens: str = option(
         "subword",
-        choices=("word", "subword"),
+        choices=TOKEN_KINDS,
         help="word: whole words; subword: pieces learnt by byte-pair merges",
     )
     cell: str = option("gru", choices=CELLS, help="recurrent cell")
@@ -103,9 +99,6 @@ class Config(TrainingConfig):
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
     dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
-    # Chosen on the validation split: 0.1 raised the additive model from 7.69
-    # to 8.38 BLEU there (0.2: 8.11) and the model without attention from
-    # 2.61 to 2.77 (README, Results).
     label_smoothing: float = option(
         0.1,
         minimum=0.0,
@@ -132,10 +125,7 @@ class Config(TrainingConfig):
         "whose words are all known)",
     )
     beam_width: int = option(4, minimum=1, help="beam search width")
-    # Chosen on the validation split: 1.0 beat 0.6 and 1.4 for the models
-    # with and without attention (README, Results).
     length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
-    # Off: on the validation split 0.1 moved BLEU by +0.05 and 0.2 by -0.7.
     coverage_penalty: float = option(
         0.0,
         minimum=0.0,
@@ -146,9 +136,6 @@ class Config(TrainingConfig):
     epochs: int = option(10, minimum=1, help="number of epochs")
     batch_size: int = option(128, minimum=1, help="sentence pairs per batch")
     learning_rate: float = option(3e-3, minimum=0.0, help="Adam's learning rate")
-    # Cosine decay over the run: with the same settings it lowered the test
-    # loss of the additive model from 4.32 to 4.00 nats and raised its BLEU
-    # from 6.7 to 7.4 (README, Results).
     lr_schedule: str = option(
         "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
     )
@@ -159,6 +146,7 @@ DEFAULT = Config()
 PRESETS = {
     "tiny": dataclasses.replace(
         DEFAULT,
+        limit=400,
         phrases=0,
         units=8,
         embedding_dim=8,
@@ -186,64 +174,32 @@ class Data:
     train_size: int
 
 
-@dataclasses.dataclass
-class Model:
-    """The training model and the inference pieces built from its layers:
-    `encoder` (source ids to encoder states) and `step` (one decoder step)."""
-
-    model: keras.Model
-    encoder: keras.Model
-    step: keras.Model
+def _tokenizers(config: Config, data: Data, target_tokens: int | None = None):
+    subword = config.tokens == "subword"
+    return (
+        Tokenizer(data.source_vocabulary, subword, config.max_tokens),
+        Tokenizer(data.target_vocabulary, subword, target_tokens or config.max_tokens),
+    )
 
 
-class Tokens(tf.Module):
-    """One language's text to ids and back, in words or subword pieces.
-
-    The same ops split text in the tf.data pipeline and in the export.
-
-    Args:
-        vocabulary: the words or pieces.
-        subword: whether `vocabulary` holds pieces (`keras_seq.data.subwords`).
-        max_tokens: ids kept per text.
-    """
-
-    def __init__(self, vocabulary: Vocabulary, subword: bool, max_tokens: int):
-        super().__init__()
-        self.symbols = vocabulary.symbols
-        self.subword = subword
-        self.max_tokens = max_tokens
-        self.table = export_lib.string_to_id_table(self.symbols)
-
-    def split(self, texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
-        """Ids `[B, (T)]` (int32) of `texts` and the words or pieces they
-        stand for (unknown words as written)."""
-        words = tokenize(texts)
-        if self.subword:
-            ids, strings = subwords.split_words(words.flat_values, self.table)
-            ids = words.with_flat_values(ids).merge_dims(1, 2)
-            strings = words.with_flat_values(strings).merge_dims(1, 2)
-        else:
-            ids, strings = self.table.lookup(words), words
-        return (
-            tf.cast(ids[:, : self.max_tokens], tf.int32),
-            strings[:, : self.max_tokens],
-        )
-
-    def ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
-        return self.split(texts)[0]
-
-    def text(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
-        """The sentences of ids `[B, T]`, each cut after `lengths` `[B]` ids."""
-        texts = ids_to_text(self.symbols, ids, lengths)
-        return subwords.join_pieces(texts) if self.subword else texts
-
-
-def _vocabulary(config: Config, texts: list[str]) -> Vocabulary:
-    if config.tokens == "subword":
-        return subwords.subword_vocabulary(
-            word_counts(texts), config.max_vocabulary, [START, END]
-        )
-    return word_vocabulary(texts, config.max_vocabulary, [START, END])
+def _lexicon(config: Config, train: list, vocabularies) -> list[tuple[str, str]]:
+    """The dictionary's word and phrase pairs added to the training pairs."""
+    if not config.phrases or config.data != "ding_de_en":
+        if config.phrases:
+            print(f"{config.data} has no dictionary entries: no phrases added")
+        return []
+    pairs = parallel.phrase_pairs(config.direction == "reverse", config.seed)
+    if vocabularies is None:
+        # Pieces spell any word, so any phrase can be added; they are counted
+        # with the sentences when the pieces are learnt.
+        return pairs[: config.phrases]
+    source, target = (set(vocabulary.symbols) for vocabulary in vocabularies)
+    known = parallel.pairs_of_known_words(pairs, source, target)
+    print(
+        f"{len(known):,} dictionary phrase pairs use known words only; "
+        f"{min(len(known), config.phrases):,} added to the training pairs"
+    )
+    return known[: config.phrases]
 
 
 def load_data(config: Config) -> Data:
@@ -252,41 +208,31 @@ def load_data(config: Config) -> Data:
         pairs = [(target, source) for source, target in pairs]
     order = list(range(len(pairs)))
     random.Random(config.seed).shuffle(order)
-    test_size = max(1, len(pairs) // 10)
+    if config.limit:
+        order = order[: config.limit]
+    test_size = max(1, len(order) // 10)
     test = [pairs[i] for i in order[:test_size]]
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
-    phrases = config.phrases if config.data == "ding_de_en" else 0
-    if config.phrases and not phrases:
-        print(f"{config.data} has no dictionary entries: no phrases added")
-    lexicon = []
-    if phrases and config.tokens == "subword":
-        # Pieces spell any word, so any phrase can be added; they are counted
-        # with the sentences when the pieces are learnt.
-        lexicon = _phrases(config)[:phrases]
-    source_vocabulary = _vocabulary(config, [s for s, _ in train + lexicon])
-    target_vocabulary = _vocabulary(config, [t for _, t in train + lexicon])
-    if phrases and config.tokens == "word":
-        lexicon = _known_phrases(config, source_vocabulary, target_vocabulary)
     subword = config.tokens == "subword"
-    source_tokens = Tokens(source_vocabulary, subword, config.max_tokens)
-    target_tokens = Tokens(target_vocabulary, subword, config.max_tokens)
+    lexicon = _lexicon(config, train, None) if subword else []
+    vocabularies = [
+        sentence_vocabulary(
+            [pair[side] for pair in train + lexicon],
+            config.tokens,
+            config.max_vocabulary,
+        )
+        for side in (0, 1)
+    ]
+    if not subword:
+        lexicon = _lexicon(config, train, vocabularies)
+    source_tokens = Tokenizer(vocabularies[0], subword, config.max_tokens)
+    target_tokens = Tokenizer(vocabularies[1], subword, config.max_tokens)
 
     def to_ids(source, target):
-        source_ids = source_tokens.ids(source)
-        target_ids = target_tokens.ids(target)
-        rows = target_ids.nrows()
-        starts = tf.fill([rows, 1], START_ID)
-        ends = tf.fill([rows, 1], END_ID)
-        target_in = tf.concat([starts, target_ids], axis=1)
-        target_out = tf.concat([target_ids, ends], axis=1)
-        return (
-            {
-                "source": source_ids.to_tensor(PAD_ID),
-                "target_in": target_in.to_tensor(PAD_ID),
-            },
-            target_out.to_tensor(PAD_ID),
-        )
+        target_in, target_out = target_tokens.teacher_forcing(target)
+        source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
+        return {"source": source_ids, "target_in": target_in}, target_out
 
     def batches(part, shuffle):
         result = tf.data.Dataset.from_tensor_slices(
@@ -298,71 +244,28 @@ def load_data(config: Config) -> Data:
             to_ids, num_parallel_calls=tf.data.AUTOTUNE
         )
 
-    def dataset(part, shuffle):
-        return batches(part, shuffle).prefetch(tf.data.AUTOTUNE)
-
     training_batches = batches(train, True)
     if lexicon:
         # Phrases are short: batched on their own they pad less; the two
         # streams are interleaved at random, each read once per epoch.
+        steps = training.steps_for(len(train), config.batch_size)
+        steps += training.steps_for(len(lexicon), config.batch_size)
         training_batches = tf.data.Dataset.sample_from_datasets(
             [training_batches, batches(lexicon, True)],
             weights=[float(len(train)), float(len(lexicon))],
             seed=config.seed,
             stop_on_empty_dataset=False,
-        )
+        ).apply(tf.data.experimental.assert_cardinality(steps))
 
     return Data(
         train=training_batches.prefetch(tf.data.AUTOTUNE),
-        validation=dataset(validation, False),
-        test=dataset(test, False),
-        source_vocabulary=source_vocabulary,
-        target_vocabulary=target_vocabulary,
+        validation=batches(validation, False).prefetch(tf.data.AUTOTUNE),
+        test=batches(test, False).prefetch(tf.data.AUTOTUNE),
+        source_vocabulary=vocabularies[0],
+        target_vocabulary=vocabularies[1],
         test_pairs=test,
         train_size=len(train) + len(lexicon),
     )
-
-
-def _phrases(config: Config) -> list[tuple[str, str]]:
-    """The dictionary's phrase pairs in the config's direction, shuffled
-    with its seed."""
-    pairs = parallel.ding_phrases()
-    if config.direction == "reverse":
-        pairs = [(target, source) for source, target in pairs]
-    random.Random(config.seed).shuffle(pairs)
-    return pairs
-
-
-def _known_phrases(config: Config, source_vocabulary, target_vocabulary):
-    """Up to `config.phrases` dictionary phrase pairs whose words are all in
-    both vocabularies, drawn with the config's seed."""
-    pairs = _phrases(config)
-    known_source, known_target = (
-        set(source_vocabulary.symbols),
-        set(target_vocabulary.symbols),
-    )
-
-    def known(texts, words):
-        rows = []
-        for start in range(0, len(texts), 8192):
-            batch = tokenize(tf.constant(texts[start : start + 8192])).to_list()
-            rows += [all(word.decode() in words for word in row) for row in batch]
-        return rows
-
-    keep = [
-        pair
-        for pair, source_ok, target_ok in zip(
-            pairs,
-            known([s for s, _ in pairs], known_source),
-            known([t for _, t in pairs], known_target),
-        )
-        if source_ok and target_ok
-    ]
-    print(
-        f"{len(keep):,} dictionary phrase pairs use known words only; "
-        f"{min(len(keep), config.phrases):,} added to the training pairs"
-    )
-    return keep[: config.phrases]
 
 
 def _feeds_input(config: Config) -> bool:
@@ -408,7 +311,7 @@ def _decoder_output(config, model_layers, decoder_sequence, encoder_sequence, ma
     return model_layers("attentional")(combined), weights
 
 
-def build_model(config: Config, data: Data) -> Model:
+def build_model(config: Config, data: Data) -> inference.Pieces:
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
     layers = {
@@ -498,15 +401,11 @@ def build_model(config: Config, data: Data) -> Model:
         # The plain cross-entropy, whatever the smoothing: what is compared.
         metrics=[TokenCrossentropyMetric(ignore_class=PAD_ID)],
     )
-    return _pieces(config, model)
+    return from_saved(config, model)
 
 
-def _pieces(config: Config, model: keras.Model) -> Model:
+def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
     """The encoder and one decoder step, from the layers of `model`."""
-    # What the model holds decides, so models saved before the lexical
-    # option existed load as they were trained.
-    has_lexical = any(layer.name == "lexical" for layer in model.layers)
-    config = dataclasses.replace(config, lexical=has_lexical)
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     source_embedded = model.get_layer("source_embedding")(source)
     encoder_sequence, *states = model.get_layer("encoder")(source_embedded)
@@ -523,7 +422,7 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         memory_width += config.embedding_dim
     encoder = keras.Model(source, [encoder_sequence, *states], name="encoder")
 
-    token = keras.Input(shape=(1,), dtype="int32", name="token")
+    token = inference.token_input()
     step_source = keras.Input(shape=(None,), dtype="int32", name="step_source")
     step_memory = keras.Input(shape=(None, memory_width), name="memory")
     step_encoder, step_embedded = step_memory, None
@@ -531,11 +430,7 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         step_encoder, step_embedded = keras.ops.split(
             step_memory, [2 * config.units], axis=-1
         )
-    decoder = model.get_layer("decoder")
-    state_inputs = [
-        keras.Input(shape=(width,), name=f"state_{index}")
-        for index, width in enumerate(decoder.state_size)
-    ]
+    state_inputs = inference.state_inputs(model.get_layer("decoder").state_size)
     hidden, weights, new_states = _decode(
         config,
         model.get_layer,
@@ -549,50 +444,43 @@ def _pieces(config: Config, model: keras.Model) -> Model:
         weights = keras.ops.zeros_like(
             keras.ops.cast(step_source[:, None, :], "float32")
         )
-    logits = model.get_layer("logits")(hidden)
-    step = keras.Model(
-        [token, step_source, step_memory, *state_inputs],
-        [logits, weights, *new_states],
-        name="step",
+    step = inference.step_model(
+        token,
+        [step_source, step_memory],
+        state_inputs,
+        model.get_layer("logits")(hidden),
+        new_states,
+        extras=[weights],
     )
-    return Model(model=model, encoder=encoder, step=step)
-
-
-def from_saved(config: Config, model: keras.Model) -> Model:
-    return _pieces(config, model)
+    return inference.Pieces(model=model, encoder=encoder, step=step)
 
 
 # No early stopping on the validation loss: on the Ding pairs the epochs
-# after its lowest point decode to higher BLEU (README, Results).
+# after its lowest point decode to higher BLEU (docs/results/translation.md).
 train = training.fit_task
 
 
-class _Translator(tf.Module):
-    """Strings in, strings out: shared by evaluate, show and the export."""
+class Translator(inference.Decoder):
+    """Strings in, strings out: evaluate, show and the export."""
 
-    def __init__(self, config: Config, pieces: Model, data: Data):
-        super().__init__()
+    def __init__(self, config: Config, pieces: inference.Pieces, data: Data):
+        super().__init__(pieces, END_ID, extras=1)
         self.config = config
-        self.pieces = pieces
-        subword = config.tokens == "subword"
-        self.source_tokens = Tokens(data.source_vocabulary, subword, config.max_tokens)
         # A forced translation (for the attention plot) may be longer than
         # the training targets.
-        self.target_tokens = Tokens(
-            data.target_vocabulary, subword, 2 * config.max_tokens
+        self.source_tokens, self.target_tokens = _tokenizers(
+            config, data, target_tokens=2 * config.max_tokens
         )
+        self.resources = [self.source_tokens, self.target_tokens]
 
     def source_ids(self, texts):
         ids = self.source_tokens.ids(texts)
         # An empty text still gets one (padding) step, so every row decodes.
         return tf.pad(ids.to_tensor(PAD_ID), [[0, 0], [0, 1]])
 
-    def _start(self, texts, coverage: bool | None = None):
-        """The step function, first tokens, state and length limit; with
-        `coverage` (by default when the penalty is used), the state also sums
-        the attention each source piece got."""
-        if coverage is None:
-            coverage = self._uses_coverage
+    def start(self, texts, coverage: bool = False) -> inference.Start:
+        """With `coverage`, the state also sums the attention each source
+        piece got (for the coverage penalty)."""
         source = self.source_ids(texts)
         encoder_sequence, *states = self.pieces.encoder(source)
         state = {"rnn": states, "source": source, "encoder": encoder_sequence}
@@ -600,26 +488,17 @@ class _Translator(tf.Module):
             state["coverage"] = tf.zeros(tf.shape(source), tf.float32)
 
         def step_fn(tokens, state):
-            logits, weights, *rnn = self.pieces.step(
-                [tokens[:, None], state["source"], state["encoder"], *state["rnn"]]
-            )
+            memory = [state["source"], state["encoder"]]
+            logits, (weights,), rnn = self.step(tokens, memory, state["rnn"])
             state = {**state, "rnn": rnn}
             if coverage:
                 state["coverage"] = state["coverage"] + weights[:, 0]
-            return logits[:, 0], state
+            return logits, state
 
         source_length = tf.reduce_sum(tf.cast(source != PAD_ID, tf.int32), axis=1)
         max_length = 2 * tf.reduce_max(source_length) + 10
-        start = tf.fill([tf.shape(source)[0]], START_ID)
-        return step_fn, start, state, max_length
-
-    def greedy(self, texts):
-        # Greedy decoding has no penalty: no coverage to sum.
-        step_fn, start, state, max_length = self._start(texts, coverage=False)
-        tokens, lengths = decoding.greedy_decode(
-            step_fn, start, state, max_length, END_ID
-        )
-        return {"translation": self.target_tokens.text(tokens, lengths)}
+        first = tf.fill([tf.shape(source)[0]], START_ID)
+        return inference.Start(step_fn, first, state, max_length)
 
     @property
     def _uses_coverage(self) -> bool:
@@ -631,19 +510,19 @@ class _Translator(tf.Module):
             state["coverage"], state["source"] != PAD_ID, self.config.coverage_penalty
         )
 
-    def beam(self, texts):
-        step_fn, start, state, max_length = self._start(texts)
-        tokens, _, lengths = decoding.beam_search(
-            step_fn,
+    def translate_greedy(self, texts):
+        tokens, lengths = self.greedy(self.start(texts))
+        return self.target_tokens.text(tokens, lengths)
+
+    def translate(self, texts):
+        start = self.start(texts, coverage=self._uses_coverage)
+        tokens, _, lengths = self.beam(
             start,
-            state,
             self.config.beam_width,
-            max_length,
-            END_ID,
             self.config.length_penalty,
             extra_score_fn=self._coverage_penalty if self._uses_coverage else None,
         )
-        return {"translation": self.target_tokens.text(tokens[:, 0], lengths[:, 0])}
+        return self.target_tokens.text(tokens[:, 0], lengths[:, 0])
 
     def attention(self, source, translation):
         """Attention weights while the decoder reads `translation` (forced)."""
@@ -654,87 +533,93 @@ class _Translator(tf.Module):
         inputs = tf.concat([tf.fill([tf.shape(target)[0], 1], START_ID), target], 1)
 
         def step_fn(tokens, states):
-            _, step_weights, *states = self.pieces.step(
-                [tokens[:, None], source_ids, encoder_sequence, *states]
+            _, (weights,), states = self.step(
+                tokens, [source_ids, encoder_sequence], states
             )
-            return step_weights[:, 0], states
+            return weights[:, 0], states
 
         weights = decoding.teacher_forced(step_fn, inputs, states)
+        ends = tf.fill([tf.shape(target)[0], 1], END)
         return {
             "weights": weights,
             "source_words": self.source_tokens.split(source)[1].to_tensor(""),
-            "target_words": tf.concat(
-                [
-                    target_strings.to_tensor(""),
-                    tf.fill([tf.shape(target)[0], 1], END),
-                ],
-                1,
-            ),
+            "target_words": tf.concat([target_strings.to_tensor(""), ends], 1),
         }
 
 
-def _bleu(hypotheses: list[str], references: list[str]) -> float:
-    import sacrebleu
-
-    # The vocabulary is lower-cased, so BLEU is computed case-insensitively.
-    return float(sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score)
-
-
-def _translate_all(function, texts: list[str], batch_size: int = 128) -> list[str]:
-    results = []
-    compiled = tf.function(function)
-    for start in range(0, len(texts), batch_size):
-        batch = tf.constant(texts[start : start + batch_size])
-        results += [text.decode() for text in compiled(batch)["translation"].numpy()]
-    return results
+def _translate_all(function, texts: list[str]) -> list[str]:
+    return inference.decode_all(
+        function, inference.batches(texts, 128), len(texts), "sentence"
+    )
 
 
-def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
-    translator = _Translator(config, pieces, data)
-    sources = [source for source, _ in data.test_pairs]
-    references = [target for _, target in data.test_pairs]
-    loss = pieces.model.evaluate(data.test, verbose=0, return_dict=True)[
-        "cross_entropy"
-    ]
-    greedy = _translate_all(translator.greedy, sources)
-    beam = _translate_all(translator.beam, sources)
+def bleu(
+    config: Config, pieces: inference.Pieces, data: Data, pairs: list[tuple[str, str]]
+) -> dict:
+    """Greedy and beam-search BLEU of the model on (source, reference) pairs
+    of the task's direction, any pairs (the test split, or text of another
+    kind)."""
+    translator = Translator(config, pieces, data)
+    sources = [source for source, _ in pairs]
+    references = [[target] for _, target in pairs]
+    greedy = _translate_all(translator.translate_greedy, sources)
+    beam = _translate_all(translator.translate, sources)
     return {
-        "test_loss": float(loss),
-        "bleu_greedy": _bleu(greedy, references),
-        "bleu_beam": _bleu(beam, references),
-        "test_pairs": len(sources),
+        "bleu_greedy": metrics_lib.corpus_bleu(greedy, references),
+        "bleu_beam": metrics_lib.corpus_bleu(beam, references),
     }
 
 
-def show(config: Config, pieces: Model, data: Data) -> None:
-    translator = _Translator(config, pieces, data)
-    sources = [source for source, _ in data.test_pairs[:5]]
-    outputs = translator.beam(tf.constant(sources))["translation"].numpy()
-    for (source, reference), output in zip(data.test_pairs[:5], outputs):
+def evaluate(
+    config: Config, pieces: inference.Pieces, data: Data, output_dir=None
+) -> dict:
+    results = pieces.model.evaluate(data.test, verbose=0, return_dict=True)
+    return {
+        "test_loss": float(results["cross_entropy"]),
+        **bleu(config, pieces, data, data.test_pairs),
+        "test_pairs": len(data.test_pairs),
+    }
+
+
+def show(config: Config, pieces: inference.Pieces, data: Data) -> None:
+    translator = Translator(config, pieces, data)
+    pairs = data.test_pairs[:5]
+    outputs = translator.translate(tf.constant([source for source, _ in pairs]))
+    for (source, reference), output in zip(pairs, outputs.numpy()):
         print(f"{source}\n  reference: {reference}\n  beam:      {output.decode()}")
 
 
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    translator = _Translator(config, pieces, data)
-    archive = export_lib.new_archive()
-    archive.track(pieces.encoder)
-    archive.track(pieces.step)
-    archive.track(translator.source_tokens)
-    archive.track(translator.target_tokens)
-    archive.add_endpoint(
-        "translate",
-        lambda source: translator.beam(source),
-        input_signature=[tf.TensorSpec([None], tf.string, name="source")],
+def endpoints(
+    config: Config, pieces: inference.Pieces, data: Data
+) -> export_lib.Endpoints:
+    translator = Translator(config, pieces, data)
+    text = tf.TensorSpec([None], tf.string, name="source")
+    return export_lib.Endpoints(
+        functions={
+            "translate": (
+                lambda source: {"translation": translator.translate(source)},
+                [text],
+            ),
+            "attention": (
+                translator.attention,
+                [text, tf.TensorSpec([None], tf.string, name="translation")],
+            ),
+        },
+        track=translator.trackables(),
     )
-    archive.add_endpoint(
-        "attention",
-        translator.attention,
-        input_signature=[
-            tf.TensorSpec([None], tf.string, name="source"),
-            tf.TensorSpec([None], tf.string, name="translation"),
-        ],
-    )
-    return export_lib.write_atomically(archive, path)
+
+
+def examples(config: Config, data: Data, count: int) -> dict:
+    """Endpoint inputs: test sentences and their references."""
+    pairs = data.test_pairs[:count]
+    sources = np.array([source for source, _ in pairs], object)
+    return {
+        "translate": {"source": sources},
+        "attention": {
+            "source": sources,
+            "translation": np.array([target for _, target in pairs], object),
+        },
+    }
 
 
 def predict(saved_model: Path, inputs: list[str], options: dict) -> None:

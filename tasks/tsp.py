@@ -3,8 +3,8 @@
 Points uniform in the unit square (Vinyals, Fortunato and Jaitly, 2015);
 the targets are optimal tours (Held-Karp up to 13 points, OR-Tools CP-SAT
 above), written from point 0 towards its smaller neighbour. The decoder
-never revisits a point; beam search keeps the shortest of its tours. See
-`tasks/_pointer.py` for the model.
+starts at point 0 and never revisits a point; beam search keeps the
+shortest of its tours. See `tasks/_pointer.py` for the model.
 
 References:
 - [Vinyals et al., 2015](https://arxiv.org/abs/1506.03134), Table 2
@@ -14,19 +14,14 @@ References:
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
-import keras
+import numpy as np
+import tensorflow as tf
 
+from keras_seq import metrics as metrics_lib
+from keras_seq.data import geometry
 from tasks import _pointer
 from tasks._pointer import PointerConfig
-
-PROBLEM = "tsp"
-DESCRIPTION = "planar TSP with a pointer network (optimal tours as targets)"
-DATA_SOURCES = ["generated"]
-PREDICT_OPTIONS = ("plot",)
-PRIMARY_METRIC = "mean_length"
-METRIC_LABELS = {"loss": "cross-entropy (nats per step)", "accuracy": "step accuracy"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,39 +29,56 @@ class Config(PointerConfig):
     """The shared pointer settings; `n` is the number of cities."""
 
 
-DEFAULT = Config()
-PRESETS = _pointer.presets(DEFAULT)
+class Tours(_pointer.PointerTask):
+    PROBLEM = "tsp"
+    OUTPUT = "tour"
+    DESCRIPTION = "planar TSP with a pointer network (optimal tours as targets)"
+    PRIMARY_METRIC = "mean_length"
+    REFERENCE = "optimal"
+    Config = Config
+    PRESETS = _pointer.presets(Config())
 
-Data = _pointer.Data
-Model = _pointer.Model
+    def choices(self, points, point_mask, visited, count, first, last):
+        """Every unvisited point, from point 0 (position 1); the end once
+        every point is visited."""
+        positions = tf.range(tf.shape(points)[1] + 1)[None, None, :]
+        real = tf.pad(point_mask, [[0, 0], [1, 0]])[:, None, :]
+        allowed = real & ~visited & ((count > 0)[..., None] | (positions == 1))
+        may_end = ~tf.reduce_any(allowed, axis=-1)
+        return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
+
+    def best_beam(self, points, answers, usable):
+        """The shortest tour."""
+        lengths = geometry.tour_lengths(points, answers)
+        lengths = tf.where(usable, lengths, tf.fill(tf.shape(lengths), np.inf))
+        return tf.argmin(lengths, axis=1, output_type=tf.int32)
+
+    def metrics(self, test_set, answers):
+        return metrics_lib.tour_metrics(
+            test_set["points"], test_set["sizes"], answers, test_set["answers"]
+        )
+
+    def reference(self, points):
+        return geometry.optimal_tours(points[None], np.array([len(points)]))[0]
+
+    def _lengths(self, points, answer, reference):
+        both = np.full((2, len(points)), -1)
+        both[0, : len(answer)], both[1, : len(reference)] = answer, reference
+        pair = np.asarray(points, np.float64)[None].repeat(2, 0)
+        return np.asarray(geometry.tour_lengths(pair, both))
+
+    def describe(self, points, answer):
+        answer = answer[answer >= 0]
+        reference = self.reference(points)
+        length, best = self._lengths(points, answer, reference)
+        return (
+            f"tour {answer.tolist()}  length {length:.4f}  "
+            f"(optimal {best:.4f}: {reference.tolist()})"
+        )
+
+    def plot_title(self, points, answer, reference):
+        length, best = self._lengths(points, answer, reference)
+        return f"tsp, {len(points)} points: predicted {length:.4f}, optimal {best:.4f}"
 
 
-def load_data(config: Config) -> Data:
-    return _pointer.load_data(PROBLEM, config)
-
-
-def build_model(config: Config, data: Data | None = None) -> Model:
-    return _pointer.build_model(PROBLEM, config, data)
-
-
-def from_saved(config: Config, model: keras.Model) -> Model:
-    return _pointer.pieces_of(config, model)
-
-
-train = _pointer.fit
-
-
-def evaluate(config: Config, pieces: Model, data: Data, output_dir=None) -> dict:
-    return _pointer.evaluate(PROBLEM, config, pieces, data)
-
-
-def show(config: Config, pieces: Model, data: Data) -> None:
-    _pointer.show(PROBLEM, config, pieces, data)
-
-
-def export(config: Config, pieces: Model, data: Data, path: Path) -> Path:
-    return _pointer.export(PROBLEM, config, pieces, path, "tour")
-
-
-def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
-    _pointer.predict(PROBLEM, saved_model, inputs, options)
+TASK = Tours()

@@ -128,7 +128,7 @@ def test_compare_then_gradients_of_the_trained_models(tmp_path, capsys):
         (["gradients", "--cells", "rnn,transformer"], "--cells takes"),
         (["gradients", "--task", "tsp"], "--task must be one of"),
         (["gradients", "--model", "/nonexistent"], "no trained run there"),
-        (["compare", "char_generation", "--cells", "gru"], "no PRIMARY_METRIC"),
+        (["compare", "no_such_task", "--cells", "gru"], "Unknown task"),
     ],
 )
 def test_bad_arguments(argv, message, capsys):

@@ -21,8 +21,10 @@ one emoji, the captions of one photograph) stay in one split.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +48,53 @@ class Example:
     image: str | bytes
     caption: str
     group: str
+
+
+def image_bytes(example: Example) -> bytes:
+    """The encoded image of an example (read from its file if it has one)."""
+    if isinstance(example.image, bytes):
+        return example.image
+    return Path(example.image).read_bytes()
+
+
+def split_by_group(
+    examples: list[Example], seed: int
+) -> tuple[list[Example], list[Example], list[Example]]:
+    """Train, validation and test examples, 80/10/10 by group, so that the
+    variants of one picture share a split; seeded."""
+    groups = sorted({example.group for example in examples})
+    random.Random(seed).shuffle(groups)
+    test_size = max(1, len(groups) // 10)
+    parts = {
+        "test": set(groups[:test_size]),
+        "validation": set(groups[test_size : 2 * test_size]),
+    }
+
+    def part_of(example):
+        for name, members in parts.items():
+            if example.group in members:
+                return name
+        return "train"
+
+    split = collections.defaultdict(list)
+    for example in examples:
+        split[part_of(example)].append(example)
+    return split["train"], split["validation"], split["test"]
+
+
+def pictures(examples: list[Example]) -> tuple[list[Example], list[list[str]]]:
+    """The distinct pictures of a split, in order (one example each), and
+    all the captions of each."""
+    order, references = [], collections.defaultdict(list)
+
+    def key(example):
+        return example.group if isinstance(example.image, bytes) else example.image
+
+    for example in examples:
+        if key(example) not in references:
+            order.append(example)
+        references[key(example)].append(example.caption)
+    return order, [references[key(example)] for example in order]
 
 
 def first_line(text: str) -> str:

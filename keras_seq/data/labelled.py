@@ -52,6 +52,18 @@ class LabelledText:
         if len(self.texts) != len(self.labels):
             raise ValueError("`texts` and `labels` must have the same length")
 
+    def sample(self, count: int, seed: int) -> LabelledText:
+        """At most `count` of the examples, drawn at random with `seed`, in
+        their order."""
+        if count >= len(self.texts):
+            return self
+        kept = sorted(random.Random(seed).sample(range(len(self.texts)), count))
+        return LabelledText(
+            [self.texts[i] for i in kept],
+            [self.labels[i] for i in kept],
+            None if self.splits is None else [self.splits[i] for i in kept],
+        )
+
 
 def split_indices(
     count: int, seed: int, fractions: Sequence[float] = (0.8, 0.1, 0.1)

@@ -4,6 +4,10 @@
   `/usr/share/trans/de-en`, lines `German :: English` whose sub-entries are
   separated by ` | `. Aligned sub-entries that are sentences (both sides end
   in `.`, `?` or `!`, the English has at least 3 words) are kept.
+- `messages_de_en`: the German message catalogues that Debian packages of
+  command-line tools ship (`apt`, `coreutils`, `tar`, ...): msgstr, msgid
+  pairs of 3 to 12 English words without placeholders. Text of another kind
+  than the dictionary's, for checking a model out of domain.
 - `file:PATH`: a TSV of source and target.
 - `tfds:NAME`: a TFDS translation set, such as `ted_hrlr_translate/pt_to_en`
   (online only).
@@ -11,6 +15,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -73,9 +78,111 @@ def parse_ding_phrases(text: str, max_words: int = 4) -> list[tuple[str, str]]:
     return pairs
 
 
+_WORD_OR_MARK = re.compile(r"\w+(?:[-'’]\w+)*|[^\w\s]")
+
+
+class WordLookup:
+    """Word-by-word translation with a dictionary, the baseline a model of
+    the dictionary's own data must beat.
+
+    Each word becomes the first sense of the shortest dictionary entry (by
+    line length) that has it as a one-word synonym, an entry where it is
+    the first synonym preferred; it is looked up as written, then in lower
+    case, then capitalised (a sentence's first word in lower case first, so
+    that "Ich" is the pronoun, not the noun). Unknown words are copied;
+    punctuation is kept.
+    """
+
+    def __init__(self, senses: dict[str, str]):
+        self.senses = senses
+
+    @classmethod
+    def from_ding(cls, text: str) -> "WordLookup":
+        ranked = {}
+        for line in text.splitlines():
+            if line.startswith("#") or " :: " not in line:
+                continue
+            german, english = line.split(" :: ", 1)
+            german_parts, english_parts = german.split(" | "), english.split(" | ")
+            if len(german_parts) != len(english_parts):
+                continue
+            for source, target in zip(german_parts, english_parts):
+                sense = _bare(target)
+                if not sense:
+                    continue
+                for position, synonym in enumerate(source.split(";")):
+                    word = " ".join(_ANNOTATION.sub(" ", synonym).split())
+                    rank = (position > 0, len(line))
+                    if len(word.split()) == 1 and rank < ranked.get(word, (2,))[:2]:
+                        ranked[word] = (*rank, sense)
+        return cls({word: sense for word, (*_, sense) in ranked.items()})
+
+    def word(self, word: str, first: bool = False) -> str:
+        forms = (word.lower(), word) if first else (word, word.lower())
+        for form in (*forms, word.capitalize()):
+            if form in self.senses:
+                return self.senses[form]
+        return word
+
+    def translate(self, sentence: str) -> str:
+        words = []
+        for token in _WORD_OR_MARK.findall(sentence):
+            if token[0].isalnum() or token[0] == "_":
+                words.append(self.word(token, first=not words))
+            elif words:
+                words[-1] += token
+            else:
+                words.append(token)
+        return " ".join(words)
+
+
+def ding_lookup() -> WordLookup:
+    """`WordLookup` of the cached Ding dictionary."""
+    return WordLookup.from_ding(
+        (_ding_folder() / DING_FILE).read_text(encoding="utf-8")
+    )
+
+
 def ding_phrases() -> list[tuple[str, str]]:
     """`parse_ding_phrases` of the cached Ding dictionary."""
     return parse_ding_phrases((_ding_folder() / DING_FILE).read_text(encoding="utf-8"))
+
+
+def phrase_pairs(reverse: bool, seed: int) -> list[tuple[str, str]]:
+    """The Ding dictionary's word and phrase pairs (`ding_phrases`), English
+    first when `reverse`, shuffled with `seed`."""
+    pairs = ding_phrases()
+    if reverse:
+        pairs = [(target, source) for source, target in pairs]
+    random.Random(seed).shuffle(pairs)
+    return pairs
+
+
+def pairs_of_known_words(
+    pairs: list[tuple[str, str]], source_words: set[str], target_words: set[str]
+) -> list[tuple[str, str]]:
+    """The pairs whose words (as `keras_seq.data.words.tokenize` splits
+    them) are all in the two vocabularies."""
+    import tensorflow as tf
+
+    from keras_seq.data.words import tokenize
+
+    def known(texts, words):
+        rows = []
+        for start in range(0, len(texts), 8192):
+            batch = tokenize(tf.constant(texts[start : start + 8192])).to_list()
+            rows += [all(word.decode() in words for word in row) for row in batch]
+        return rows
+
+    return [
+        pair
+        for pair, source_ok, target_ok in zip(
+            pairs,
+            known([s for s, _ in pairs], source_words),
+            known([t for _, t in pairs], target_words),
+        )
+        if source_ok and target_ok
+    ]
 
 
 def _ding_folder() -> Path:
@@ -89,6 +196,43 @@ def _ding_folder() -> Path:
 
 def _ding() -> list[tuple[str, str]]:
     return parse_ding((_ding_folder() / DING_FILE).read_text(encoding="utf-8"))
+
+
+MESSAGE_PACKAGES = ("apt", "coreutils", "tar", "grep", "sed", "findutils", "dpkg")
+_PLACEHOLDER = re.compile(r"[%\n\t`<>={}\\/_$]|--|\.\.\.")
+
+
+def parse_messages(catalogue: bytes) -> list[tuple[str, str]]:
+    """(German, English) pairs of a compiled gettext catalogue (.mo): the
+    messages of 3 to 12 English words with no placeholders, options or
+    paths, translated into something else."""
+    import gettext
+    import io
+
+    pairs = []
+    catalog = gettext.GNUTranslations(io.BytesIO(catalogue))._catalog
+    for english, german in catalog.items():
+        if not isinstance(english, str) or not english or not german:
+            continue
+        if _PLACEHOLDER.search(english + german) or english == german:
+            continue
+        if 3 <= len(english.split()) <= 12 and english[0].isalpha():
+            pairs.append((" ".join(german.split()), " ".join(english.split())))
+    return sorted(set(pairs))
+
+
+def _messages() -> list[tuple[str, str]]:
+    pairs = set()
+    for package in MESSAGE_PACKAGES:
+        member = f"usr/share/locale/de/LC_MESSAGES/{package}.mo"
+        folder = sources.fetch_and_extract(
+            f"messages-{package}",
+            lambda target, package=package: sources.apt_download(package, target),
+            sources.extract_deb,
+            lambda name, member=member: name == member,
+        )
+        pairs.update(parse_messages((folder / member).read_bytes()))
+    return sorted(pairs)
 
 
 def _tsv(path_text: str) -> list[tuple[str, str]]:
@@ -127,12 +271,14 @@ def _tfds(name: str) -> list[tuple[str, str]]:
 
 
 def source_names() -> list[str]:
-    return ["ding_de_en", "file:PATH", "tfds:NAME"]
+    return ["ding_de_en", "messages_de_en", "file:PATH", "tfds:NAME"]
 
 
 def load_pairs(name: str) -> list[tuple[str, str]]:
     if name == "ding_de_en":
         pairs = _ding()
+    elif name == "messages_de_en":
+        pairs = _messages()
     elif name.startswith("file:"):
         pairs = _tsv(name[len("file:") :])
     elif name.startswith("tfds:"):

@@ -3,8 +3,12 @@
 Id 0 pads (an Embedding with `mask_zero=True` masks it), id 1 is the
 out-of-vocabulary id and the symbols follow from id 2, as
 `keras.layers.StringLookup` numbers them with a mask token and one OOV
-index, so that the same table can be rebuilt inside a SavedModel
-(`keras_seq.export`).
+index. `lookup_table` and `id_to_string` are the same numbering in
+TensorFlow ops, for the tf.data pipelines and inside a SavedModel.
+
+Vocabularies of sentences (translation, captions) reserve their first two
+symbols for the start and end of a sentence: `SENTENCE_MARKS`, whose ids are
+`START_ID` and `END_ID`.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ import numpy as np
 PAD_ID = 0
 OOV_ID = 1
 FIRST_SYMBOL_ID = 2
+START, END = "<s>", "</s>"
+SENTENCE_MARKS = [START, END]
+START_ID, END_ID = FIRST_SYMBOL_ID, FIRST_SYMBOL_ID + 1
 
 
 class Vocabulary:
@@ -82,3 +89,28 @@ class Vocabulary:
     @classmethod
     def load(cls, path: Path) -> Vocabulary:
         return cls(json.loads(Path(path).read_text()))
+
+
+def lookup_table(symbols: Sequence[str]):
+    """A `tf.lookup.StaticHashTable` from symbol to id (`i + 2` for
+    `symbols[i]`, OOV 1), for the pipelines and a SavedModel (track it in
+    the export archive)."""
+    import tensorflow as tf
+
+    return tf.lookup.StaticHashTable(
+        tf.lookup.KeyValueTensorInitializer(
+            tf.constant(list(symbols), dtype=tf.string),
+            tf.range(FIRST_SYMBOL_ID, len(symbols) + FIRST_SYMBOL_ID, dtype=tf.int64),
+        ),
+        default_value=OOV_ID,
+    )
+
+
+def id_to_string(symbols: Sequence[str], ids):
+    """The symbol of every id of a tensor; padding, OOV and ids past the end
+    give ''."""
+    import tensorflow as tf
+
+    table = tf.constant([""] * FIRST_SYMBOL_ID + list(symbols), dtype=tf.string)
+    ids = tf.where((ids < 0) | (ids >= len(symbols) + FIRST_SYMBOL_ID), 0, ids)
+    return tf.gather(table, ids)

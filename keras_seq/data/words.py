@@ -10,8 +10,7 @@ import collections
 
 import tensorflow as tf
 
-from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, Vocabulary
-from keras_seq.export import id_to_string
+from keras_seq.data.vocabulary import FIRST_SYMBOL_ID, Vocabulary, id_to_string
 
 # Punctuation becomes words of its own; apostrophes stay inside words.
 PUNCTUATION = r'([.,!?;:"()\[\]“”„«»…/])'

@@ -6,7 +6,7 @@ from keras_seq.layers.attention import (
     DotAttention,
     PointerAttention,
 )
-from keras_seq.layers.blocks import dense_block, residual_block
+from keras_seq.layers.blocks import dense_block, residual_block, small_resnet
 from keras_seq.layers.decoder import InputFeedingDecoder
 from keras_seq.layers.lexical import LexicalContext
 from keras_seq.layers.recurrent import (
@@ -36,4 +36,5 @@ __all__ = [
     "residual_block",
     "rnn_stack",
     "set_fused_rnn",
+    "small_resnet",
 ]

@@ -1,4 +1,5 @@
-"""Residual and dense blocks for sequences (rank 3) and images (rank 4).
+"""Residual and dense blocks for sequences (rank 3) and images (rank 4), and
+a small ResNet encoder built from them.
 
 Blocks are functions that name every layer they create from `name`, as the
 blocks of `keras.applications`, so that a model built from them can be read
@@ -98,3 +99,31 @@ def dense_block(x, num_layers, growth_rate, kernel_size=3, name="dense"):
         y = _conv(rank, growth_rate, kernel_size, 1, f"{name}_{index}_conv")(y)
         x = keras.layers.Concatenate(name=f"{name}_{index}_concat")([x, y])
     return x
+
+
+def small_resnet(image, filters, name=None):
+    """A small ResNet for images: a strided stem, three residual blocks (the
+    last two halving the resolution and doubling the width), BN and ReLU.
+
+    An encoder to train from scratch on small images: 96-pixel images
+    become a 12 x 12 grid of `4 * filters` features.
+
+    Args:
+        image: tensor of shape `(batch, height, width, channels)`.
+        filters: int. Width of the stem and the first block.
+        name: optional str. Prefix of every layer's name (`stem_conv`,
+            `block1_...`, `top_bn`, `top_relu` without one).
+
+    Returns:
+        The feature grid `(batch, height / 8, width / 8, 4 * filters)`.
+    """
+    _check_rank(image, "small_resnet")
+    prefix = f"{name}_" if name else ""
+    x = keras.layers.Conv2D(
+        filters, 3, strides=2, padding="same", name=f"{prefix}stem_conv"
+    )(image)
+    x = residual_block(x, filters, name=f"{prefix}block1")
+    x = residual_block(x, 2 * filters, strides=2, name=f"{prefix}block2")
+    x = residual_block(x, 4 * filters, strides=2, name=f"{prefix}block3")
+    x = keras.layers.BatchNormalization(name=f"{prefix}top_bn")(x)
+    return keras.layers.ReLU(name=f"{prefix}top_relu")(x)

@@ -123,3 +123,39 @@ def test_parallel_solving_matches_one_process():
 def test_bad_sizes_are_refused(text):
     with pytest.raises(UserError, match="Received: n="):
         geometry.parse_sizes(text)
+
+
+def test_tour_lengths_areas_and_convexity_by_hand():
+    # The unit square and a point inside it (4).
+    square = np.array([[[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]]], np.float64)
+    answers = np.array(
+        [
+            [
+                [0, 1, 2, 3, -1],  # the square, counter-clockwise
+                [0, 1, 2, -1, -1],  # half of it
+                [0, 3, 2, 1, -1],  # clockwise
+                [0, 1, 4, 2, 3],  # through the middle: concave
+                [0, 1, -1, -1, -1],  # two corners: no polygon
+            ]
+        ]
+    )
+    np.testing.assert_allclose(
+        geometry.tour_lengths(square, answers)[0],
+        [4, 2 + np.sqrt(2), 4, 3 + np.sqrt(2), 2],
+    )
+    np.testing.assert_allclose(
+        geometry.polygon_areas(square, answers)[0], [1, 0.5, 1, 0.75, 0]
+    )
+    np.testing.assert_array_equal(
+        geometry.is_convex(square, answers)[0], [True, True, False, False, False]
+    )
+    # Answers [B, T] give one figure per row.
+    assert geometry.polygon_areas(square, answers[:, 0]).shape == (1,)
+
+
+def test_a_polygon_winding_twice_is_not_convex():
+    # A pentagram turns left at every corner but goes around twice.
+    angles = np.pi / 2 + 2 * np.pi * np.arange(5) / 5
+    star = np.stack([np.cos(angles), np.sin(angles)], axis=1)[None]
+    assert geometry.is_convex(star, np.array([[0, 1, 2, 3, 4]]))[0]
+    assert not geometry.is_convex(star, np.array([[0, 2, 4, 1, 3]]))[0]

@@ -5,9 +5,8 @@ import collections
 import numpy as np
 import tensorflow as tf
 
-from keras_seq import export
 from keras_seq.data import subwords
-from keras_seq.data.vocabulary import OOV_ID, Vocabulary
+from keras_seq.data.vocabulary import OOV_ID, Vocabulary, lookup_table
 
 COUNTS = collections.Counter({"lower": 5, "newer": 6, "wider": 3, "new": 2})
 
@@ -32,7 +31,7 @@ def test_pieces_are_at_most_the_maximum_length(monkeypatch):
 
 def _split(symbols, words):
     vocabulary = Vocabulary(symbols)
-    table = export.string_to_id_table(vocabulary.symbols)
+    table = lookup_table(vocabulary.symbols)
     ids, strings = subwords.split_words(tf.constant(words, tf.string), table)
     return (
         vocabulary,
@@ -60,7 +59,7 @@ def test_split_of_nothing_is_empty():
 def test_learnt_pieces_spell_every_training_word_back():
     vocabulary = subwords.subword_vocabulary(COUNTS, 16, ["<s>"])
     assert vocabulary.size == 16 and vocabulary.symbols[0] == "<s>"
-    table = export.string_to_id_table(vocabulary.symbols)
+    table = lookup_table(vocabulary.symbols)
     words = sorted(COUNTS)
     _, strings = subwords.split_words(tf.constant(words), table)
     texts = tf.strings.reduce_join(strings, axis=1, separator=" ")

@@ -9,55 +9,19 @@ import tensorflow as tf
 from keras_seq import cli
 from keras_seq.data import captions
 from tasks import captioning
-from tests.conftest import run_python
-
-COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (40, 60, 220)}
-SHAPES = ("square", "circle", "triangle")
-
-
-def draw(colour: str, shape: str, rng: np.random.Generator, size: int = 32):
-    """A white RGB image with one coloured shape on it."""
-    image = np.full((size, size, 3), 255, np.uint8)
-    rows, columns = np.mgrid[:size, :size]
-    centre = rng.integers(10, size - 10, 2)
-    radius = rng.integers(5, 9)
-    if shape == "square":
-        inside = (abs(rows - centre[0]) <= radius) & (
-            abs(columns - centre[1]) <= radius
-        )
-    elif shape == "circle":
-        inside = (rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= radius**2
-    else:
-        inside = (rows >= centre[0] - radius) & (rows <= centre[0] + radius)
-        inside &= abs(columns - centre[1]) <= (rows - centre[0] + radius) / 2
-    image[inside] = COLOURS[colour]
-    return image
+from tests.tasks import tiny_data
 
 
 @pytest.fixture(scope="module")
 def shapes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("shapes")
-    rng = np.random.default_rng(0)
-    lines = []
-    for index in range(60):
-        colour = list(COLOURS)[index % 3]
-        shape = SHAPES[(index // 3) % 3]
-        name = f"{index:03d}.png"
-        png = tf.io.encode_png(draw(colour, shape, rng)).numpy()
-        (folder / name).write_bytes(png)
-        lines.append(f"{name}\tA {colour} {shape}.")
-    (folder / "captions.tsv").write_text("\n".join(lines) + "\n")
+    tiny_data.shapes(folder)
     return folder
 
 
 @pytest.fixture(scope="module")
-def tiny_run(shapes, tmp_path_factory):
-    output = tmp_path_factory.mktemp("run") / "run"
-    arguments = ["run", "captioning", "--preset", "tiny", "--output", str(output)]
-    arguments += ["--set", f"data=file:{shapes / 'captions.tsv'}"]
-    arguments += ["--set", "attention=additive", "--set", "augment=0.1"]
-    assert cli.main(arguments) == 0
-    return output
+def tiny_run(tiny_runs):
+    return tiny_runs("captioning").folder
 
 
 def test_run_reports_bleu_and_both_baselines(tiny_run):
@@ -67,33 +31,19 @@ def test_run_reports_bleu_and_both_baselines(tiny_run):
     assert found["test_images"] == 6
 
 
-CAPTION = """
-    import json
+def test_caption_of_bytes_that_are_no_image_is_empty(tiny_run, shapes):
     import tensorflow as tf
-    model = tf.saved_model.load({path!r})
-    images = [open({image!r}, "rb").read(), b"not an image at all"]
-    result = model.caption(image=tf.constant(images))["caption"].numpy()
-    weights = model.attention(image=tf.constant(images[:1]),
-                              caption=tf.constant(["a red square ."]))["weights"]
-    print(json.dumps({{"captions": [text.decode() for text in result],
-                      "weights": weights.shape.as_list(),
-                      "sums": weights.numpy().sum(-1).round(3).tolist()}}))
-"""
 
-
-def test_caption_in_a_fresh_process_on_png_bytes(tiny_run, shapes):
-    result = run_python(
-        CAPTION.format(
-            path=str(tiny_run / "saved_model"), image=str(shapes / "000.png")
-        )
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert isinstance(answer["captions"][0], str)
-    assert answer["captions"][1] == ""  # not an image: an empty caption
+    served = tf.saved_model.load(str(tiny_run / "saved_model"))
+    images = [(shapes / "000.png").read_bytes(), b"not an image at all"]
+    found = served.caption(image=tf.constant(images))["caption"].numpy()
+    assert isinstance(found[0], bytes) and found[1] == b""
+    weights = served.attention(
+        image=tf.constant(images[:1]), caption=tf.constant(["a red square ."])
+    )["weights"].numpy()
     # Five steps (start, four words) over the 2 x 2 grid of the tiny encoder.
-    assert answer["weights"] == [1, 5, 4]
-    assert answer["sums"] == [[1.0] * 5]
+    assert weights.shape == (1, 5, 4)
+    np.testing.assert_allclose(weights.sum(-1), [[1.0] * 5], rtol=1e-5)
 
 
 def test_predict_plots_and_refuses_a_corrupt_image(tiny_run, shapes, tmp_path, capsys):
@@ -115,17 +65,6 @@ def test_predict_plots_and_refuses_a_corrupt_image(tiny_run, shapes, tmp_path, c
     assert (
         "is not a readable PNG or JPEG image" in error and len(error.splitlines()) == 1
     )
-
-
-def test_decode_image_lays_transparency_on_white_and_reads_jpeg():
-    rgba = np.zeros((4, 8, 4), np.uint8)  # fully transparent
-    image = captioning.decode_image(tf.io.encode_png(rgba), 8).numpy()
-    np.testing.assert_allclose(image, 1.0)  # white, padded to a square
-    red = np.zeros((8, 8, 3), np.uint8)
-    red[..., 0] = 255
-    image = captioning.decode_image(tf.io.encode_jpeg(red, quality=100), 8).numpy()
-    assert image[..., 0].mean() > 0.95 and image[..., 1].mean() < 0.05
-    assert not captioning.is_image(tf.constant(b"GIF89a")).numpy()
 
 
 def test_twemoji_captions_name_the_skin_tone(tmp_path):
@@ -175,7 +114,7 @@ def test_training_and_inference_pieces_agree(attention, every_step):
     from types import SimpleNamespace
 
     from keras_seq.config import apply_overrides
-    from keras_seq.data.vocabulary import Vocabulary
+    from keras_seq.data.vocabulary import SENTENCE_MARKS, Vocabulary
 
     config = apply_overrides(
         captioning.PRESETS["tiny"],
@@ -187,15 +126,15 @@ def test_training_and_inference_pieces_agree(attention, every_step):
             "augment": "0.2",
         },
     )
-    vocabulary = Vocabulary([captioning.START, captioning.END, "a", "red", "square"])
+    vocabulary = Vocabulary([*SENTENCE_MARKS, "a", "red", "square"])
     data = SimpleNamespace(vocabulary=vocabulary, train_size=8)
     pieces = captioning.build_model(config, data)
     image = tf.random.uniform([2, config.image_size, config.image_size, 3], seed=1)
     caption_in = tf.constant([[2, 4, 5, 6], [2, 4, 6, 0]], tf.int32)
     inputs = {"image": image, "caption_in": caption_in}
     expected = pieces.model(inputs, training=False).numpy()
-    captioner = captioning._Captioner(config, pieces, vocabulary)
-    step_fn, _, state = captioner._start(image)
+    captioner = captioning.Captioner(config, pieces, vocabulary)
+    step_fn, _, state, _ = captioner.start(image)
     for t in range(3):
         logits, state = step_fn(caption_in[:, t], state)
         np.testing.assert_allclose(logits.numpy(), expected[:, t], atol=1e-4)

@@ -5,18 +5,12 @@ import json
 import pytest
 
 from keras_seq import cli
-from tests.conftest import run_python
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("long_memory")
-    for task in ("adding", "copy"):
-        assert (
-            cli.main(["run", task, "--preset", "tiny", "--output", str(folder / task)])
-            == 0
-        )
-    return folder
+def runs(tiny_runs):
+    """The folder of the session's tiny runs of adding and copy."""
+    return tiny_runs("adding").folder.parent if tiny_runs("copy") else None
 
 
 def test_metrics_stand_next_to_their_baselines(runs):
@@ -26,31 +20,6 @@ def test_metrics_stand_next_to_their_baselines(runs):
     copy = json.loads((runs / "copy" / "metrics.json").read_text())
     assert copy["baseline_cross_entropy"] == pytest.approx(10 * 2.0794415 / 24)
     assert 0 <= copy["copied_symbols_accuracy"] <= 1
-
-
-SERVE = """
-    import json
-    import numpy as np
-    import tensorflow as tf
-    adding = tf.saved_model.load({adding!r})
-    copy = tf.saved_model.load({copy!r})
-    sums = adding.serve(inputs=tf.constant(np.random.rand(3, 6, 2), tf.float32))["sum"]
-    symbols = copy.serve(tokens=tf.constant(np.ones((2, 24)), tf.int32))["symbols"]
-    print(json.dumps({{"sums": sums.shape.as_list(),
-                      "symbols": symbols.shape.as_list()}}))
-"""
-
-
-def test_serve_endpoints_in_a_fresh_process(runs):
-    result = run_python(
-        SERVE.format(
-            adding=str(runs / "adding" / "saved_model"),
-            copy=str(runs / "copy" / "saved_model"),
-        )
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    shapes = json.loads(result.stdout.strip().splitlines()[-1])
-    assert shapes == {"sums": [3], "symbols": [2, 24]}
 
 
 def test_predict_commands(runs, capsys):

@@ -9,26 +9,16 @@ import tensorflow as tf
 from keras_seq import cli, metrics
 from keras_seq.config import apply_overrides
 from keras_seq.data import geometry
-from tasks import _pointer, convex_hull, tsp
+from tasks import _pointer
+from tasks.convex_hull import TASK as convex_hull
+from tasks.tsp import TASK as tsp
 from tests.conftest import run_python
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("pointer")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("KERAS_SEQ_DATA", str(folder / "data"))
-        for task in ("tsp", "convex_hull"):
-            arguments = [
-                "run",
-                task,
-                "--preset",
-                "tiny",
-                "--output",
-                str(folder / task),
-            ]
-            assert cli.main(arguments) == 0
-    return folder
+def runs(tiny_runs):
+    """The folder of the session's tiny runs of tsp and convex_hull."""
+    return tiny_runs("tsp").folder.parent if tiny_runs("convex_hull") else None
 
 
 def test_runs_report_the_issue_metrics(runs):
@@ -92,9 +82,9 @@ def test_decoded_answers_obey_the_rules_on_mixed_sizes(task):
     config = apply_overrides(task.PRESETS["tiny"], {"n": "4-7", "beam_width": 3})
     pieces = task.build_model(config)
     points, sizes = geometry.random_points(12, (4, 7), np.random.default_rng(1))
-    solver = _pointer.Solver(task.PROBLEM, config, pieces)
-    for function in (solver.greedy, solver.beam):
-        answers = _pointer.solve_all(function, points, sizes, batch_size=5)
+    solver = _pointer.Solver(task, config, pieces)
+    for function in (solver.solve_greedy, solver.solve):
+        answers = task.solve_all(function, points, sizes, batch=5)
         assert answers.shape == (12, 7)
         for answer, size in zip(answers, sizes):
             chosen = answer[answer >= 0].tolist()
@@ -104,28 +94,6 @@ def test_decoded_answers_obey_the_rules_on_mixed_sizes(task):
                 # A hull starts at its smallest index and never repeats one.
                 assert chosen and chosen[0] == min(chosen) and max(chosen) < size
                 assert len(set(chosen)) == len(chosen)
-
-
-def test_polygon_areas_and_tour_lengths_match_numpy():
-    points, sizes = geometry.random_points(6, (5, 8), np.random.default_rng(2))
-    hulls = geometry.convex_hulls(points, sizes)
-    tours = geometry.optimal_tours(points, sizes)
-    # Two answers per set, padded with -1: its hull and its optimal tour.
-    answers = np.stack([hulls, tours], axis=1)
-    areas = _pointer.polygon_areas(tf.constant(points), tf.constant(answers)).numpy()
-    lengths = _pointer.tour_lengths(tf.constant(points), tf.constant(answers)).numpy()
-    for row in range(6):
-        for column, answer in enumerate(answers[row]):
-            corners = points[row][answer[answer >= 0]]
-            assert areas[row, column] == pytest.approx(
-                geometry.polygon_area(corners), abs=1e-5
-            )
-        assert lengths[row, 1] == pytest.approx(
-            geometry.tour_lengths(points[row : row + 1], tours[row : row + 1])[0],
-            abs=1e-5,
-        )
-    # Nothing on the points is larger than their hull.
-    assert (areas[:, 0] >= areas[:, 1] - 1e-6).all()
 
 
 def test_the_hull_beam_kept_is_the_largest_convex_polygon():
@@ -141,17 +109,17 @@ def test_the_hull_beam_kept_is_the_largest_convex_polygon():
         ]
     )
     np.testing.assert_array_equal(
-        _pointer.is_convex(points, answers).numpy(),
+        geometry.is_convex(points, answers).numpy(),
         [[False, True, True], [False, True, False]],
     )
     everything = tf.ones([2, 3], tf.bool)
     np.testing.assert_array_equal(
-        _pointer.largest_hulls(points, answers, everything).numpy(), [2, 1]
+        convex_hull.best_beam(points, answers, everything).numpy(), [2, 1]
     )
     # An unusable beam is never kept while another is usable.
     usable = tf.constant([[True, True, False], [True, False, False]])
     np.testing.assert_array_equal(
-        _pointer.largest_hulls(points, answers, usable).numpy(), [1, 0]
+        convex_hull.best_beam(points, answers, usable).numpy(), [1, 0]
     )
 
 
@@ -161,7 +129,7 @@ def test_forced_choices_follow_the_tour_rules():
     inputs, targets = _pointer.sequences(np.array([[0, 1, 2, 3]]))
     np.testing.assert_array_equal(targets, [[1, 2, 3, 4, 0]])
     np.testing.assert_array_equal(inputs, [[0, 1, 2, 3, 4]])
-    allowed = _pointer.forced_choices("tsp", points, mask, inputs, targets)
+    allowed = tsp.forced_choices(points, mask, inputs, targets)
     expected = [
         [0, 1, 0, 0, 0],  # the tour starts at point 0 (position 1)
         [0, 0, 1, 1, 1],
@@ -177,7 +145,7 @@ def test_forced_choices_follow_the_hull_rules():
     points = tf.constant([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0], [0.6, 0.5]]])
     mask = tf.ones([1, 5], tf.bool)
     inputs, targets = _pointer.sequences(np.array([[0, 1, 2, 3, -1]]))
-    allowed = _pointer.forced_choices("convex_hull", points, mask, inputs, targets)
+    allowed = convex_hull.forced_choices(points, mask, inputs, targets)
     allowed = allowed.numpy()[0]
     assert allowed[0].tolist() == [False, True, True, True, True, True]
     # After 0 then 1: only larger indices that turn left and close the hull.
@@ -194,7 +162,7 @@ def test_hull_choices_keep_every_chosen_corner_on_the_left():
     points = tf.constant([[[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [-1.0, -0.5]]])
     mask = tf.ones([1, 4], tf.bool)
     inputs, targets = _pointer.sequences(np.array([[0, 1, 2, -1]]))
-    allowed = _pointer.forced_choices("convex_hull", points, mask, inputs, targets)
+    allowed = convex_hull.forced_choices(points, mask, inputs, targets)
     assert allowed.numpy()[0, 3].tolist() == [True, False, False, False, False]
 
 
@@ -209,8 +177,7 @@ def test_hull_choices_never_lead_to_a_polygon_that_is_not_convex():
     last = np.zeros(64, np.int32)
     done = np.zeros(64, bool)
     for step in range(12):
-        allowed = _pointer.choices(
-            "convex_hull",
+        allowed = convex_hull.choices(
             tf.constant(points),
             mask,
             tf.constant(visited[:, None]),
@@ -230,8 +197,8 @@ def test_hull_choices_never_lead_to_a_polygon_that_is_not_convex():
             last[row] = position
     usable = (answers >= 0).sum(axis=1) >= 3
     assert usable.mean() > 0.5
-    convex = _pointer.is_convex(tf.constant(points), tf.constant(answers[:, None]))
-    np.testing.assert_array_equal(convex.numpy()[usable, 0], True)
+    convex = geometry.is_convex(tf.constant(points), tf.constant(answers))
+    np.testing.assert_array_equal(convex.numpy()[usable], True)
 
 
 def test_hull_metrics_count_exact_valid_and_covered():

@@ -8,57 +8,17 @@ import pytest
 from keras_seq import cli
 from keras_seq.config import apply_overrides
 from tasks import text_classification
-from tests.conftest import run_python
-
-POSITIVE = [
-    "a wonderful film",
-    "great acting and a lovely story",
-    "truly great fun",
-    "wonderful and moving",
-    "a lovely great film",
-]
-NEGATIVE = [
-    "a dull film",
-    "boring acting and a dreadful story",
-    "truly awful",
-    "dull and tedious",
-    "an awful boring film",
-]
+from tests.tasks import tiny_data
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("text_classification")
-    path = folder / "reviews.csv"
-    rows = ["text,label"]
-    for repeat in range(12):
-        rows += [f"{text},positive" for text in POSITIVE]
-        rows += [f"{text},negative" for text in NEGATIVE]
-    path.write_text("\n".join(rows) + "\n")
-    return path
+    return tiny_data.reviews(tmp_path_factory.mktemp("text_classification"))
 
 
 @pytest.fixture(scope="module")
-def tiny_run(corpus, tmp_path_factory):
-    output = tmp_path_factory.mktemp("run") / "run"
-    status = cli.main(
-        [
-            "run",
-            "text_classification",
-            "--preset",
-            "tiny",
-            "--output",
-            str(output),
-            "--set",
-            f"data=file:{corpus}",
-            "--set",
-            "pretrain=task",
-            "--set",
-            "epochs=3",
-        ]
-    )
-    assert status == 0
-    return output
+def tiny_run(tiny_runs):
+    return tiny_runs("text_classification").folder
 
 
 def test_run_writes_metrics_and_plots(tiny_run):
@@ -67,21 +27,6 @@ def test_run_writes_metrics_and_plots(tiny_run):
     assert metrics["test_examples"] == 12
     assert (tiny_run / "confusion_matrix.png").is_file()
     assert (tiny_run / "pretraining" / "history.csv").is_file()
-
-
-@pytest.mark.parametrize("pooling", ["attention", "last"])
-def test_one_step_changes_every_weight(corpus, pooling):
-    config = apply_overrides(
-        text_classification.PRESETS["tiny"],
-        {"data": f"file:{corpus}", "pooling": pooling},
-    )
-    data = text_classification.load_data(config)
-    pieces = text_classification.build_model(config, data)
-    before = [np.array(w) for w in pieces.model.trainable_weights]
-    texts, labels = next(iter(data.train))
-    pieces.model.train_on_batch(texts, labels)
-    for old, weight in zip(before, pieces.model.trainable_weights):
-        assert not np.allclose(old, weight), weight.path
 
 
 def test_pretraining_trains_the_shared_encoder(corpus, tmp_path):
@@ -110,36 +55,22 @@ def test_deep_bidirectional_pretraining_is_refused(corpus):
         text_classification.language_model(config, pieces)
 
 
-CLASSIFY = """
-    import json, sys
+def test_classify_handles_odd_texts(tiny_run):
     import tensorflow as tf
-    model = tf.saved_model.load({path!r})
+
+    served = tf.saved_model.load(str(tiny_run / "saved_model"))
     texts = ["a wonderful great film", "", "zzz qqq xxyy", " ".join(["dull"] * 10000)]
-    out = model.classify(text=tf.constant(texts))
-    print(json.dumps({{
-        "labels": [label.decode() for label in out["label"].numpy()],
-        "probabilities": out["probabilities"].numpy().tolist(),
-        "weights": out["token_weights"].numpy().tolist(),
-        "tokens": [[t.decode() for t in row] for row in out["tokens"].numpy()],
-        "keras_seq": any(m.startswith("keras_seq") for m in sys.modules),
-    }}))
-"""
-
-
-def test_classify_in_a_fresh_process_handles_odd_texts(tiny_run):
-    result = run_python(CLASSIFY.format(path=str(tiny_run / "saved_model")))
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert not answer["keras_seq"]
-    assert all(label in ("negative", "positive") for label in answer["labels"])
-    for row in answer["probabilities"]:
-        assert sum(row) == pytest.approx(1.0, abs=1e-5)
-    weights = np.array(answer["weights"])
+    out = served.classify(text=tf.constant(texts))
+    labels = [label.decode() for label in out["label"].numpy()]
+    assert all(label in ("negative", "positive") for label in labels)
+    np.testing.assert_allclose(out["probabilities"].numpy().sum(-1), 1.0, atol=1e-5)
+    weights = out["token_weights"].numpy()
     assert weights.shape == (4, 12)  # max_length of the tiny preset
     # The empty text has no word to weigh; real words share weight 1.
     assert np.all(weights[1] == 0)
     assert weights[0].sum() == pytest.approx(1.0, abs=1e-5)
-    assert answer["tokens"][0][:2] == ["a", "wonderful"]
+    tokens = [token.decode() for token in out["tokens"].numpy()[0][:2]]
+    assert tokens == ["a", "wonderful"]
 
 
 def test_predict_prints_label_probability_and_words(tiny_run, capsys):

@@ -1,6 +1,5 @@
 """translation end to end at the tiny preset."""
 
-import dataclasses
 import json
 
 import keras
@@ -10,55 +9,19 @@ import tensorflow as tf
 
 from keras_seq import cli
 from keras_seq.config import apply_overrides
-from keras_seq.data import words as words_lib
+from keras_seq.data.vocabulary import START_ID
 from tasks import translation
-from tests.conftest import run_python
-
-PAIRS = [
-    ("Ich habe Hunger.", "I am hungry."),
-    ("Ich habe Durst.", "I am thirsty."),
-    ("Du hast Hunger.", "You are hungry."),
-    ("Wir haben Zeit.", "We have time."),
-    ("Das Haus ist alt.", "The house is old."),
-    ("Das Auto ist neu.", "The car is new."),
-]
+from tests.tasks import tiny_data
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    path = tmp_path_factory.mktemp("translation") / "pairs.tsv"
-    path.write_text("".join(f"{de}\t{en}\n" for de, en in PAIRS * 10))
-    return path
+    return tiny_data.pairs(tmp_path_factory.mktemp("translation"))
 
 
 @pytest.fixture(scope="module")
-def tiny_run(corpus, tmp_path_factory):
-    output = tmp_path_factory.mktemp("run") / "run"
-    assert (
-        cli.main(
-            [
-                "run",
-                "translation",
-                "--preset",
-                "tiny",
-                "--output",
-                str(output),
-                "--set",
-                f"data=file:{corpus}",
-                "--set",
-                "epochs=3",
-            ]
-        )
-        == 0
-    )
-    return output
-
-
-def test_tokenize_and_detokenize():
-    words = words_lib.tokenize(tf.constant(["Ich bin's, Ärger!", ""]))
-    assert words.to_list() == [[b"ich", b"bin's", b",", "ärger".encode(), b"!"], []]
-    joined = words_lib.detokenize(tf.constant([["i", "am", "hungry", "."]]))
-    assert joined.numpy().tolist() == [b"i am hungry."]
+def tiny_run(tiny_runs):
+    return tiny_runs("translation").folder
 
 
 def test_run_reports_bleu(tiny_run):
@@ -86,7 +49,7 @@ def test_attention_weights_over_padded_source_positions_are_zero(
     encoder_sequence, *states = pieces.encoder(source)
     _, weights, *_ = pieces.step(
         [
-            tf.fill([2, 1], translation.START_ID),
+            tf.fill([2, 1], START_ID),
             source,
             encoder_sequence,
             *states,
@@ -95,26 +58,6 @@ def test_attention_weights_over_padded_source_positions_are_zero(
     weights = np.asarray(weights)[:, 0]
     assert np.all(weights[0, 3:] == 0)
     np.testing.assert_allclose(weights.sum(-1), [1, 1], rtol=1e-5)
-
-
-@pytest.mark.parametrize("tokens", ["word", "subword"])
-def test_tokens_spell_known_text_back(corpus, tokens):
-    config = apply_overrides(
-        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "tokens": tokens}
-    )
-    data = translation.load_data(config)
-    coder = translation.Tokens(
-        data.target_vocabulary, tokens == "subword", config.max_tokens
-    )
-    texts = tf.constant(["The house is new.", "You are thirsty."])
-    ids, strings = coder.split(texts)
-    assert np.all(ids.flat_values.numpy() >= translation.FIRST_SYMBOL_ID)
-    lengths = ids.row_lengths()
-    back = coder.text(ids.to_tensor(), lengths).numpy().tolist()
-    assert back == [b"the house is new.", b"you are thirsty."]
-    # Words the training text never had still get ids: unknown or pieces.
-    unseen, _ = coder.split(tf.constant(["Zebras."]))
-    assert unseen.row_lengths().numpy()[0] >= 2
 
 
 @pytest.mark.parametrize(
@@ -150,25 +93,18 @@ def test_training_and_inference_pieces_agree(corpus, tokens, input_feeding, lexi
         np.testing.assert_allclose(logits[:, 0], full[:, t], rtol=1e-4, atol=1e-4)
 
 
-TRANSLATE = """
-    import json
-    import tensorflow as tf
-    model = tf.saved_model.load({path!r})
-    out = model.translate(source=tf.constant(["Ich habe Hunger.", "", "Xyzzy quux."]))
-    weights = model.attention(source=tf.constant(["Ich habe Hunger."]),
-                              translation=out["translation"][:1])["weights"]
-    print(json.dumps({{"translations": [t.decode() for t in out["translation"].numpy()],
-                      "weights": weights.shape.as_list()}}))
-"""
-
-
-def test_translate_in_a_fresh_process(tiny_run):
-    result = run_python(TRANSLATE.format(path=str(tiny_run / "saved_model")))
-    assert result.returncode == 0, result.stderr[-3000:]
-    answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert len(answer["translations"]) == 3
-    assert all(isinstance(text, str) for text in answer["translations"])
-    assert answer["weights"][0] == 1
+def test_empty_and_unknown_sentences_translate(corpus):
+    config = apply_overrides(translation.PRESETS["tiny"], {"data": f"file:{corpus}"})
+    data = translation.load_data(config)
+    translator = translation.Translator(
+        config, translation.build_model(config, data), data
+    )
+    texts = tf.constant(["Ich habe Hunger.", "", "Xyzzy quux."])
+    for translate in (translator.translate, translator.translate_greedy):
+        assert translate(texts).shape == (3,)
+    found = translator.attention(texts[:1], tf.constant(["I am hungry."]))
+    # The forced translation's pieces and the end mark, over the source.
+    assert found["weights"].shape[:2] == (1, 5)
 
 
 def test_predict_plots_attention(tiny_run, tmp_path, capsys):
@@ -232,14 +168,14 @@ def test_beam_search_with_coverage_penalty(corpus):
     data = translation.load_data(config)
     pieces = translation.build_model(config, data)
     texts = tf.constant(["Ich habe Hunger.", "Das Auto ist alt.", ""])
-    translator = translation._Translator(config, pieces, data)
+    translator = translation.Translator(config, pieces, data)
     # One beam has nothing to rank: the penalty leaves greedy's choice.
     np.testing.assert_array_equal(
-        translator.beam(texts)["translation"], translator.greedy(texts)["translation"]
+        translator.translate(texts), translator.translate_greedy(texts)
     )
     # The decoding state sums each step's attention: after k steps every
     # row holds k over its real source pieces and 0 on padding.
-    step_fn, tokens, state, _ = translator._start(texts[:2])
+    step_fn, tokens, state, _ = translator.start(texts[:2], coverage=True)
     for _ in range(3):
         logits, state = step_fn(tokens, state)
         tokens = tf.argmax(logits, -1, output_type=tf.int32)
@@ -252,8 +188,7 @@ def test_beam_search_with_coverage_penalty(corpus):
 
 
 @pytest.mark.parametrize("lexical", [False, True])
-def test_a_reloaded_model_keeps_its_lexical_path(corpus, tmp_path, lexical):
-    # The saved model decides: a run's config may predate the option.
+def test_a_reloaded_model_decodes_as_the_trained_one(corpus, tmp_path, lexical):
     config = apply_overrides(
         translation.PRESETS["tiny"],
         {"data": f"file:{corpus}", "lexical": str(lexical).lower()},
@@ -262,9 +197,9 @@ def test_a_reloaded_model_keeps_its_lexical_path(corpus, tmp_path, lexical):
     pieces = translation.build_model(config, data)
     assert any(layer.name == "lexical" for layer in pieces.model.layers) == lexical
     pieces.model.save(tmp_path / "model.keras")
-    loaded = keras.saving.load_model(tmp_path / "model.keras")
-    other = dataclasses.replace(config, lexical=not lexical)
-    reloaded = translation.from_saved(other, loaded)
+    reloaded = translation.from_saved(
+        config, keras.saving.load_model(tmp_path / "model.keras")
+    )
     inputs, _ = next(iter(data.train))
     source, target_in = inputs["source"][:2], inputs["target_in"][:2]
     memory, *states = reloaded.encoder(source)

@@ -1,0 +1,119 @@
+"""Tiny data sets, written in the test, for the tasks that read real text or
+images: what each task's tests and the contract test train on."""
+
+from pathlib import Path
+
+import numpy as np
+
+from tests.conftest import TINY_PLAY
+
+PAIRS = [
+    ("Ich habe Hunger.", "I am hungry."),
+    ("Ich habe Durst.", "I am thirsty."),
+    ("Du hast Hunger.", "You are hungry."),
+    ("Wir haben Zeit.", "We have time."),
+    ("Das Haus ist alt.", "The house is old."),
+    ("Das Auto ist neu.", "The car is new."),
+]
+POSITIVE = [
+    "a wonderful film",
+    "great acting and a lovely story",
+    "truly great fun",
+    "wonderful and moving",
+    "a lovely great film",
+]
+NEGATIVE = [
+    "a dull film",
+    "boring acting and a dreadful story",
+    "truly awful",
+    "dull and tedious",
+    "an awful boring film",
+]
+COLOURS = {"red": (220, 30, 30), "green": (30, 180, 60), "blue": (40, 60, 220)}
+SHAPES = ("square", "circle", "triangle")
+
+
+def play(folder: Path) -> Path:
+    path = folder / "play.txt"
+    path.write_text(TINY_PLAY * 60, encoding="utf-8")
+    return path
+
+
+def pairs(folder: Path) -> Path:
+    path = folder / "pairs.tsv"
+    path.write_text("".join(f"{de}\t{en}\n" for de, en in PAIRS * 10))
+    return path
+
+
+def reviews(folder: Path) -> Path:
+    path = folder / "reviews.csv"
+    rows = ["text,label"]
+    for _ in range(12):
+        rows += [f"{text},positive" for text in POSITIVE]
+        rows += [f"{text},negative" for text in NEGATIVE]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def draw(colour: str, shape: str, rng: np.random.Generator, size: int = 32):
+    """A white RGB image with one coloured shape on it."""
+    image = np.full((size, size, 3), 255, np.uint8)
+    rows, columns = np.mgrid[:size, :size]
+    centre = rng.integers(10, size - 10, 2)
+    radius = rng.integers(5, 9)
+    if shape == "square":
+        inside = (abs(rows - centre[0]) <= radius) & (
+            abs(columns - centre[1]) <= radius
+        )
+    elif shape == "circle":
+        inside = (rows - centre[0]) ** 2 + (columns - centre[1]) ** 2 <= radius**2
+    else:
+        inside = (rows >= centre[0] - radius) & (rows <= centre[0] + radius)
+        inside &= abs(columns - centre[1]) <= (rows - centre[0] + radius) / 2
+    image[inside] = COLOURS[colour]
+    return image
+
+
+def shapes(folder: Path) -> Path:
+    """60 PNGs of coloured shapes and a captions.tsv ("A red square.")."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    lines = []
+    for index in range(60):
+        colour = list(COLOURS)[index % 3]
+        shape = SHAPES[(index // 3) % 3]
+        name = f"{index:03d}.png"
+        png = tf.io.encode_png(draw(colour, shape, rng)).numpy()
+        (folder / name).write_bytes(png)
+        lines.append(f"{name}\tA {colour} {shape}.")
+    (folder / "captions.tsv").write_text("\n".join(lines) + "\n")
+    return folder / "captions.tsv"
+
+
+# The `data` setting of every task that reads files; the others generate
+# their data (cached under $KERAS_SEQ_DATA).
+FILES = {
+    "char_generation": play,
+    "translation": pairs,
+    "text_classification": reviews,
+    "captioning": shapes,
+}
+
+
+# What the tasks' own tests need beyond the tiny preset: a few more epochs
+# where they check that something was learnt, and the options they cover.
+RUN_SETTINGS = {
+    "translation": {"epochs": 3},
+    "text_classification": {"pretrain": "task", "epochs": 3},
+    "captioning": {"attention": "additive", "augment": 0.1},
+}
+
+
+def settings(task: str, folder: Path) -> dict[str, str]:
+    """The settings of `task`'s tiny run: its tiny data and RUN_SETTINGS."""
+    found = dict(RUN_SETTINGS.get(task, {}))
+    if task in FILES:
+        folder.mkdir(parents=True, exist_ok=True)
+        found["data"] = f"file:{FILES[task](folder)}"
+    return found

@@ -49,6 +49,51 @@ def option(
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def epochs(default: int) -> Any:
+    """The `epochs` field, with a task's default."""
+    return option(default, minimum=1, help="number of epochs")
+
+
+def batch_size(default: int, of: str = "examples") -> Any:
+    """The `batch_size` field, with a task's default; `of`: what a batch holds."""
+    return option(default, minimum=1, help=f"{of} per batch")
+
+
+def learning_rate(default: float) -> Any:
+    """The `learning_rate` field, with a task's default."""
+    return option(default, minimum=0.0, help="Adam's learning rate")
+
+
+def lr_schedule(default: str) -> Any:
+    """The `lr_schedule` field, with a task's default."""
+    return option(
+        default, choices=("constant", "cosine"), help="learning-rate schedule"
+    )
+
+
+def clipnorm(default: float) -> Any:
+    """The `clipnorm` field, with a task's default."""
+    return option(default, minimum=0.0, help="global gradient norm; 0: off")
+
+
+def dropout(default: float) -> Any:
+    """A `dropout` field, with a task's default."""
+    return option(default, minimum=0.0, maximum=0.95, help="dropout rate")
+
+
+# What every `tiny` preset sets, for the fields a task has: a model and a
+# budget small enough to train in seconds.
+TINY = {"units": 8, "embedding_dim": 8, "epochs": 2, "batch_size": 8, "beam_width": 2}
+
+
+def tiny(default: Any, **changes: Any) -> Any:
+    """A task's `tiny` preset: `default` with `TINY` for the fields it has,
+    then `changes`."""
+    names = {field.name for field in dataclasses.fields(default)}
+    small = {key: value for key, value in TINY.items() if key in names}
+    return dataclasses.replace(default, **{**small, **changes})
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainingConfig:
     """Fields every task shares: data source, seed and the fit budget.
@@ -60,14 +105,12 @@ class TrainingConfig:
 
     data: str = option("", help="data source: a name, file:PATH or tfds:NAME")
     seed: int = option(1337, help="seed for weights, data order and sampling")
-    epochs: int = option(1, minimum=1, help="number of epochs")
+    epochs: int = epochs(1)
     steps_per_epoch: int = option(0, minimum=0, help="batches per epoch, 0: all")
-    batch_size: int = option(32, minimum=1, help="examples per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    lr_schedule: str = option(
-        "constant", choices=("constant", "cosine"), help="learning-rate schedule"
-    )
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+    batch_size: int = batch_size(32)
+    learning_rate: float = learning_rate(1e-3)
+    lr_schedule: str = lr_schedule("constant")
+    clipnorm: float = clipnorm(1.0)
 
     def __post_init__(self) -> None:
         validate(self)

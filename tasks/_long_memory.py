@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import export as export_lib
 from keras_seq import inference, training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
@@ -35,23 +36,22 @@ class LongMemoryConfig(TrainingConfig):
     residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
     train_examples: int = option(40_000, minimum=1, help="training sequences")
     test_examples: int = option(4_000, minimum=1, help="validation and test size")
-    epochs: int = option(8, minimum=1, help="number of epochs")
-    batch_size: int = option(64, minimum=1, help="sequences per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+    epochs: int = config_lib.epochs(8)
+    batch_size: int = config_lib.batch_size(64, "sequences")
+    learning_rate: float = config_lib.learning_rate(1e-3)
+    clipnorm: float = config_lib.clipnorm(1.0)
 
 
 def presets(default: LongMemoryConfig, tiny_length: int, paper_length: int) -> dict:
     """The `tiny`, `default` and `paper` presets around a task's default."""
     return {
-        "tiny": dataclasses.replace(
+        "tiny": config_lib.tiny(
             default,
             length=tiny_length,
             units=4,
             train_examples=64,
             test_examples=16,
             epochs=1,
-            batch_size=8,
         ),
         "default": default,
         # Le et al. (2015) and Arjovsky et al. (2016) train on hundreds of

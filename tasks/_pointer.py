@@ -26,6 +26,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import export as export_lib
 from keras_seq import inference, training
 from keras_seq.config import CELLS, TrainingConfig, option
@@ -55,26 +56,18 @@ class PointerConfig(TrainingConfig):
     # of its finished answers, so a wider one finds the optimum more often
     # (docs/results/pointer.md).
     beam_width: int = option(10, minimum=1, help="beam search width")
-    epochs: int = option(10, minimum=1, help="number of epochs")
-    batch_size: int = option(128, minimum=1, help="problems per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    clipnorm: float = option(2.0, minimum=0.0, help="global gradient norm; 0: off")
+    epochs: int = config_lib.epochs(10)
+    batch_size: int = config_lib.batch_size(128, "problems")
+    learning_rate: float = config_lib.learning_rate(1e-3)
+    clipnorm: float = config_lib.clipnorm(2.0)
     minutes: float = option(0.0, minimum=0.0, help="stop training after; 0: no limit")
 
 
 def presets(default: PointerConfig) -> dict[str, PointerConfig]:
     """The `tiny`, `default` and `paper` presets around a task's default."""
     return {
-        "tiny": dataclasses.replace(
-            default,
-            n="5",
-            train_examples=64,
-            test_examples=8,
-            units=8,
-            embedding_dim=8,
-            epochs=1,
-            batch_size=16,
-            beam_width=2,
+        "tiny": config_lib.tiny(
+            default, n="5", train_examples=64, test_examples=8, epochs=1, batch_size=16
         ),
         "default": default,
         # Vinyals et al. (2015): one layer of 512 LSTM units, about a million

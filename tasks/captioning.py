@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import decoding, inference, training
 from keras_seq import export as export_lib
 from keras_seq import metrics as metrics_lib
@@ -83,30 +84,21 @@ class Config(TrainingConfig):
     cell: str = option("lstm", choices=CELLS, help="decoder cell")
     units: int = option(256, minimum=1, help="decoder units")
     embedding_dim: int = option(128, minimum=1, help="word and image embedding width")
-    dropout: float = option(0.3, minimum=0.0, maximum=0.95, help="dropout rate")
+    dropout: float = config_lib.dropout(0.3)
     max_vocabulary: int = option(3000, minimum=4, help="words kept")
     max_tokens: int = option(20, minimum=2, help="longest caption (words)")
     beam_width: int = option(3, minimum=1, help="beam search width")
     length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
-    epochs: int = option(60, minimum=1, help="number of epochs")
-    batch_size: int = option(32, minimum=1, help="images per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    clipnorm: float = option(5.0, minimum=0.0, help="global gradient norm; 0: off")
+    epochs: int = config_lib.epochs(60)
+    batch_size: int = config_lib.batch_size(32, "images")
+    learning_rate: float = config_lib.learning_rate(1e-3)
+    clipnorm: float = config_lib.clipnorm(5.0)
 
 
 DEFAULT = Config()
 PRESETS = {
-    "tiny": dataclasses.replace(
-        DEFAULT,
-        limit=120,
-        image_size=16,
-        filters=4,
-        units=8,
-        embedding_dim=8,
-        epochs=2,
-        batch_size=4,
-        beam_width=2,
-        max_vocabulary=100,
+    "tiny": config_lib.tiny(
+        DEFAULT, limit=120, image_size=16, filters=4, batch_size=4, max_vocabulary=100
     ),
     "default": DEFAULT,
     # twemoji's pictures overfit the default: more dropout, random shifts

@@ -21,6 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import export as export_lib
 from keras_seq import inference, training
 from keras_seq.config import CELLS, RESIDUAL_KINDS, TrainingConfig, option
@@ -58,17 +59,15 @@ class Config(TrainingConfig):
     units: int = option(256, minimum=1, help="units per recurrent layer")
     num_layers: int = option(1, minimum=1, help="stacked recurrent layers")
     residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
-    dropout: float = option(0.0, minimum=0.0, maximum=0.95, help="dropout rate")
+    dropout: float = config_lib.dropout(0.0)
     embedding_dim: int = option(64, minimum=1, help="character embedding width")
     sequence_length: int = option(100, minimum=2, help="training window length")
-    epochs: int = option(10, minimum=1, help="number of epochs")
+    epochs: int = config_lib.epochs(10)
     steps_per_epoch: int = option(600, minimum=1, help="batches per epoch")
-    batch_size: int = option(64, minimum=1, help="windows per batch")
-    learning_rate: float = option(4e-3, minimum=0.0, help="Adam's learning rate")
-    lr_schedule: str = option(
-        "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
-    )
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+    batch_size: int = config_lib.batch_size(64, "windows")
+    learning_rate: float = config_lib.learning_rate(4e-3)
+    lr_schedule: str = config_lib.lr_schedule("cosine")
+    clipnorm: float = config_lib.clipnorm(1.0)
     prompt: str = option("", help="prompt of the samples printed after training")
     sample_length: int = option(600, minimum=1, help="characters per sample")
     num_samples: int = option(2, minimum=1, help="samples printed after training")
@@ -78,14 +77,11 @@ class Config(TrainingConfig):
 
 DEFAULT = Config()
 PRESETS = {
-    "tiny": dataclasses.replace(
+    "tiny": config_lib.tiny(
         DEFAULT,
         max_characters=20_000,
         units=16,
-        embedding_dim=8,
         sequence_length=16,
-        batch_size=8,
-        epochs=2,
         steps_per_epoch=3,
         sample_length=40,
         num_samples=1,

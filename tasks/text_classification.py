@@ -24,6 +24,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import export as export_lib
 from keras_seq import inference, plots, training
 from keras_seq import metrics as metrics_lib
@@ -55,7 +56,7 @@ class Config(TrainingConfig):
     num_layers: int = option(1, minimum=1, help="stacked recurrent layers")
     bidirectional: bool = option(True, help="read both directions")
     residual: str = option("none", choices=RESIDUAL_KINDS, help="shortcuts")
-    dropout: float = option(0.5, minimum=0.0, maximum=0.95, help="dropout rate")
+    dropout: float = config_lib.dropout(0.5)
     pooling: str = option(
         "attention", choices=("last", "attention"), help="final states or attention"
     )
@@ -75,23 +76,21 @@ class Config(TrainingConfig):
     pretrain_vocabulary: int = option(
         8000, minimum=3, help="words the language model predicts (others: OOV)"
     )
-    epochs: int = option(6, minimum=1, help="number of epochs")
-    batch_size: int = option(32, minimum=1, help="texts per batch")
-    learning_rate: float = option(1e-3, minimum=0.0, help="Adam's learning rate")
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+    epochs: int = config_lib.epochs(6)
+    batch_size: int = config_lib.batch_size(32, "texts")
+    learning_rate: float = config_lib.learning_rate(1e-3)
+    clipnorm: float = config_lib.clipnorm(1.0)
 
 
 DEFAULT = Config()
 PRESETS = {
-    "tiny": dataclasses.replace(
+    "tiny": config_lib.tiny(
         DEFAULT,
         limit=400,
         max_tokens=200,
         max_length=12,
-        embedding_dim=8,
         units=4,
         epochs=1,
-        batch_size=8,
         pretrain_epochs=1,
         pretrain_vocabulary=50,
         lexicon="none",

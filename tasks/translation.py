@@ -39,6 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import decoding, inference, training
 from keras_seq import export as export_lib
 from keras_seq import metrics as metrics_lib
@@ -98,7 +99,7 @@ class Config(TrainingConfig):
     units: int = option(128, minimum=1, help="encoder units per direction")
     num_layers: int = option(1, minimum=1, help="layers of encoder and decoder")
     embedding_dim: int = option(128, minimum=1, help="word embedding width")
-    dropout: float = option(0.2, minimum=0.0, maximum=0.95, help="dropout rate")
+    dropout: float = config_lib.dropout(0.2)
     label_smoothing: float = option(
         0.1,
         minimum=0.0,
@@ -133,28 +134,16 @@ class Config(TrainingConfig):
         "ranks down translations that leave source pieces unattended "
         "(Wu et al. 2016); 0: off",
     )
-    epochs: int = option(10, minimum=1, help="number of epochs")
-    batch_size: int = option(128, minimum=1, help="sentence pairs per batch")
-    learning_rate: float = option(3e-3, minimum=0.0, help="Adam's learning rate")
-    lr_schedule: str = option(
-        "cosine", choices=("constant", "cosine"), help="learning-rate schedule"
-    )
-    clipnorm: float = option(1.0, minimum=0.0, help="global gradient norm; 0: off")
+    epochs: int = config_lib.epochs(10)
+    batch_size: int = config_lib.batch_size(128, "sentence pairs")
+    learning_rate: float = config_lib.learning_rate(3e-3)
+    lr_schedule: str = config_lib.lr_schedule("cosine")
+    clipnorm: float = config_lib.clipnorm(1.0)
 
 
 DEFAULT = Config()
 PRESETS = {
-    "tiny": dataclasses.replace(
-        DEFAULT,
-        limit=400,
-        phrases=0,
-        units=8,
-        embedding_dim=8,
-        epochs=2,
-        batch_size=8,
-        beam_width=2,
-        max_vocabulary=200,
-    ),
+    "tiny": config_lib.tiny(DEFAULT, limit=400, phrases=0, max_vocabulary=200),
     "default": DEFAULT,
     # Luong et al. (2015): 4 layers of 1000 LSTM units; here 2 of 512.
     "paper": dataclasses.replace(

@@ -70,3 +70,27 @@ def test_unknown_key_lists_the_allowed_ones():
 def test_json_round_trip():
     config = ExampleConfig(units=3, cell="rnn")
     assert from_json(ExampleConfig, to_json(config)) == config
+
+
+def test_tiny_sets_the_small_values_a_config_has_and_changes_win():
+    from keras_seq.config import tiny
+
+    small = tiny(ExampleConfig(units=256, epochs=30), epochs=1)
+    # ExampleConfig has no embedding_dim or beam_width: they are left out.
+    assert (small.units, small.epochs, small.batch_size) == (8, 1, 8)
+    assert small.cell == "gru"
+
+
+def test_shared_fields_keep_their_checks():
+    from keras_seq import config as config_lib
+
+    @dataclasses.dataclass(frozen=True)
+    class Shared(TrainingConfig):
+        batch_size: int = config_lib.batch_size(4, "images")
+        dropout: float = config_lib.dropout(0.1)
+
+    field = {f.name: f for f in dataclasses.fields(Shared)}["batch_size"]
+    assert field.metadata["help"] == "images per batch"
+    with pytest.raises(UserError, match="dropout"):
+        apply_overrides(Shared(), {"dropout": "0.99"})
+    assert Shared().batch_size == 4

@@ -56,3 +56,62 @@ def test_ding_source():
     pairs = parallel.load_pairs("ding_de_en")
     assert 18_000 < len(pairs) < 21_000
     assert ("Das Abendessen hat mir geschmeckt.", "I enjoyed my supper.") in pairs
+
+
+LOOKUP_DING = """\
+# Version :: 1.9
+Buchstabe {m} | Buchstaben {pl} :: letter | letters
+Buchstabe {m}; Schriftzeichen {n} [print] | Buchstaben {pl} :: character | characters
+der; die; das {art} :: the
+Ich {n} [psych.] :: ego
+ich {ppron} | ich bin :: I | I am
+Spinne {f} [zool.]; Weberknecht {m} :: spider; arachnid
+Weberknecht {m} (langer Eintrag, der zweite Sinn) :: harvestman
+"""
+
+
+def test_word_lookup_takes_the_first_sense_of_the_shortest_entry():
+    lookup = parallel.WordLookup.from_ding(LOOKUP_DING)
+    # The shorter of the two Buchstabe entries; a synonym's own entry wins
+    # over its place as a second synonym of a shorter one.
+    assert lookup.word("Buchstabe") == "letter"
+    assert lookup.word("Weberknecht") == "harvestman"
+    assert lookup.word("Schriftzeichen") == "character"
+    # First words are looked up in lower case first; unknown words copied.
+    assert lookup.translate("Der Buchstabe P.") == "the letter P."
+    assert lookup.translate("Ich, die Spinne!") == "I, the spider!"
+    assert lookup.translate("Das Ich") == "the ego"
+    assert lookup.translate("") == ""
+
+
+def test_messages_keep_plain_sentences_of_a_catalogue():
+    import struct
+
+    messages = {
+        "": "Content-Type: text/plain; charset=UTF-8\n",
+        "Cannot update the archive": "Kann das Archiv nicht aktualisieren",
+        "%s: invalid option": "%s: ungültige Option",
+        "use FILE as input": "DATEI als Eingabe benutzen",
+        "too short": "zu kurz",
+        "Not translated at all": "",
+    }
+    keys = sorted(messages)
+    ids = b"".join(key.encode() + b"\0" for key in keys)
+    strings = b"".join(messages[key].encode() + b"\0" for key in keys)
+    start = 7 * 4 + 16 * len(keys)
+    id_table, string_table, offset = b"", b"", start
+    for key in keys:
+        id_table += struct.pack("<2I", len(key.encode()), offset)
+        offset += len(key.encode()) + 1
+    for key in keys:
+        string_table += struct.pack("<2I", len(messages[key].encode()), offset)
+        offset += len(messages[key].encode()) + 1
+    header = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
+    catalogue = header + id_table + string_table + ids + strings
+    assert parallel.parse_messages(catalogue) == [
+        ("DATEI als Eingabe benutzen", "use FILE as input"),
+        (
+            "Kann das Archiv nicht aktualisieren",
+            "Cannot update the archive",
+        ),
+    ]

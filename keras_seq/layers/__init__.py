@@ -7,6 +7,7 @@ from keras_seq.layers.attention import (
     PointerAttention,
 )
 from keras_seq.layers.blocks import dense_block, residual_block, small_resnet
+from keras_seq.layers.copy import CopyMixture
 from keras_seq.layers.decoder import InputFeedingDecoder
 from keras_seq.layers.lexical import LexicalContext
 from keras_seq.layers.recurrent import (
@@ -22,6 +23,7 @@ from keras_seq.layers.tokens import PrependToken
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
+    "CopyMixture",
     "DotAttention",
     "GRU",
     "InputFeedingDecoder",

@@ -46,9 +46,17 @@ from keras_seq import metrics as metrics_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import parallel
 from keras_seq.data.tokens import TOKEN_KINDS, Tokenizer, sentence_vocabulary
-from keras_seq.data.vocabulary import END, END_ID, PAD_ID, START_ID, Vocabulary
+from keras_seq.data.vocabulary import (
+    END,
+    END_ID,
+    FIRST_SYMBOL_ID,
+    PAD_ID,
+    SENTENCE_MARKS,
+    START_ID,
+    Vocabulary,
+)
 from keras_seq.errors import UserError
-from keras_seq.layers import InputFeedingDecoder, LexicalContext, RNNStack
+from keras_seq.layers import CopyMixture, InputFeedingDecoder, LexicalContext, RNNStack
 from keras_seq.layers.attention import decoder_attention
 from keras_seq.losses import TokenCrossentropy, TokenCrossentropyMetric
 
@@ -89,6 +97,12 @@ class Config(TrainingConfig):
         True,
         help="with attention: also pass the source embeddings averaged by the "
         "attention weights to the output layer (Nguyen and Chiang 2018)",
+    )
+    copy: bool = option(
+        False,
+        help="with attention: a pointer-generator (See et al. 2017), whose "
+        "learned gate mixes copying the attended source tokens into the "
+        "output with generating from the vocabulary",
     )
     tokens: str = option(
         "subword",
@@ -265,6 +279,35 @@ def _is_lexical(config: Config) -> bool:
     return config.attention != "none" and config.lexical
 
 
+def _copies(config: Config) -> bool:
+    return config.attention != "none" and config.copy
+
+
+def vocabulary_map(data: Data) -> list[int]:
+    """The target id of every source id whose symbol the target vocabulary
+    has (a subword piece or word spelt alike in both languages), -1 for the
+    others and for padding, OOV and the sentence marks."""
+    target = {
+        symbol: index + FIRST_SYMBOL_ID
+        for index, symbol in enumerate(data.target_vocabulary.symbols)
+    }
+    found = [-1] * data.source_vocabulary.size
+    for index, symbol in enumerate(data.source_vocabulary.symbols):
+        if symbol not in SENTENCE_MARKS:
+            found[index + FIRST_SYMBOL_ID] = target.get(symbol, -1)
+    return found
+
+
+def _output(config, model_layers, hidden, weights, source, embedded):
+    """Logits of the next token; with copy, the pointer-generator's
+    log-probabilities (a softmax of them gives them back)."""
+    logits = model_layers("logits")(hidden)
+    if not _copies(config):
+        return logits
+    features = model_layers("copy_features")([hidden, embedded])
+    return model_layers("copy")([logits, weights, source, features])
+
+
 def _decode(
     config, model_layers, embedded, encoder_sequence, source_embedded, mask, states
 ):
@@ -301,6 +344,11 @@ def _decoder_output(config, model_layers, decoder_sequence, encoder_sequence, ma
 
 
 def build_model(config: Config, data: Data) -> inference.Pieces:
+    if config.copy and config.attention == "none":
+        raise UserError(
+            "copy=true copies what the attention points at, so it needs "
+            "attention=dot or additive. Received: attention=none"
+        )
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
     layers = {
@@ -355,6 +403,11 @@ def build_model(config: Config, data: Data) -> inference.Pieces:
         layers["attentional"] = keras.layers.Dense(
             2 * config.units, activation="tanh", name="attentional"
         )
+    if _copies(config):
+        layers["copy"] = CopyMixture(
+            source_vocabulary_size=data.source_vocabulary.size, name="copy"
+        )
+        layers["copy_features"] = keras.layers.Concatenate(name="copy_features")
     if _is_lexical(config):
         layers["lexical"] = LexicalContext(name="lexical")
         # The paper adds W_l h_l to the logits; here W_l = W_o P, so the
@@ -372,17 +425,22 @@ def build_model(config: Config, data: Data) -> inference.Pieces:
     )
     source_embedded = word_dropout(layers["source_embedding"](source))
     encoder_sequence, *states = layers["encoder"](source_embedded)
-    hidden, _, _ = _decode(
+    target_embedded = word_dropout(layers["target_embedding"](target_in))
+    hidden, weights, _ = _decode(
         config,
         layers.__getitem__,
-        word_dropout(layers["target_embedding"](target_in)),
+        target_embedded,
         encoder_sequence,
         source_embedded,
         source_mask,
         states,
     )
-    logits = layers["logits"](hidden)
+    logits = _output(
+        config, layers.__getitem__, hidden, weights, source, target_embedded
+    )
     model = keras.Model([source, target_in], logits, name="translator")
+    if _copies(config):
+        layers["copy"].set_vocabulary_map(vocabulary_map(data))
     steps = training.steps_for(data.train_size, config.batch_size)
     model.compile(
         optimizer=training.make_optimizer(config, steps),
@@ -420,10 +478,11 @@ def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
             step_memory, [2 * config.units], axis=-1
         )
     state_inputs = inference.state_inputs(model.get_layer("decoder").state_size)
+    token_embedded = model.get_layer("target_embedding")(token)
     hidden, weights, new_states = _decode(
         config,
         model.get_layer,
-        model.get_layer("target_embedding")(token),
+        token_embedded,
         step_encoder,
         step_embedded,
         keras.ops.not_equal(step_source, PAD_ID),
@@ -433,13 +492,11 @@ def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
         weights = keras.ops.zeros_like(
             keras.ops.cast(step_source[:, None, :], "float32")
         )
+    logits = _output(
+        config, model.get_layer, hidden, weights, step_source, token_embedded
+    )
     step = inference.step_model(
-        token,
-        [step_source, step_memory],
-        state_inputs,
-        model.get_layer("logits")(hidden),
-        new_states,
-        extras=[weights],
+        token, [step_source, step_memory], state_inputs, logits, new_states, [weights]
     )
     return inference.Pieces(model=model, encoder=encoder, step=step)
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from keras_seq import cli
 from keras_seq.config import apply_overrides
-from keras_seq.data.vocabulary import START_ID
+from keras_seq.data.vocabulary import END_ID, START_ID
 from tasks import translation
 from tests.tasks import tiny_data
 
@@ -61,23 +61,26 @@ def test_attention_weights_over_padded_source_positions_are_zero(
 
 
 @pytest.mark.parametrize(
-    "tokens, input_feeding, lexical",
+    "tokens, input_feeding, lexical, copy",
     [
-        ("word", False, False),
-        ("subword", False, False),
-        ("subword", True, False),
-        ("subword", False, True),
-        ("subword", True, True),
+        ("word", False, False, False),
+        ("subword", False, False, False),
+        ("subword", True, False, False),
+        ("subword", False, True, False),
+        ("subword", True, True, True),
     ],
 )
-def test_training_and_inference_pieces_agree(corpus, tokens, input_feeding, lexical):
+def test_training_and_inference_pieces_agree(
+    corpus, tokens, input_feeding, lexical, copy
+):
     config = apply_overrides(
         translation.PRESETS["tiny"],
         {
             "data": f"file:{corpus}",
             "tokens": tokens,
-            "input_feeding": str(input_feeding).lower(),
-            "lexical": str(lexical).lower(),
+            "input_feeding": input_feeding,
+            "lexical": lexical,
+            "copy": copy,
         },
     )
     data = translation.load_data(config)
@@ -187,11 +190,11 @@ def test_beam_search_with_coverage_penalty(corpus):
     np.testing.assert_array_equal(tf.boolean_mask(state["coverage"], padded), 0.0)
 
 
-@pytest.mark.parametrize("lexical", [False, True])
-def test_a_reloaded_model_decodes_as_the_trained_one(corpus, tmp_path, lexical):
+@pytest.mark.parametrize("lexical, copy", [(False, False), (True, True)])
+def test_a_reloaded_model_decodes_as_the_trained_one(corpus, tmp_path, lexical, copy):
     config = apply_overrides(
         translation.PRESETS["tiny"],
-        {"data": f"file:{corpus}", "lexical": str(lexical).lower()},
+        {"data": f"file:{corpus}", "lexical": lexical, "copy": copy},
     )
     data = translation.load_data(config)
     pieces = translation.build_model(config, data)
@@ -200,9 +203,43 @@ def test_a_reloaded_model_decodes_as_the_trained_one(corpus, tmp_path, lexical):
     reloaded = translation.from_saved(
         config, keras.saving.load_model(tmp_path / "model.keras")
     )
+    if copy:  # the map from source to target ids is saved with the model
+        saved = reloaded.model.get_layer("copy").vocabulary_map.numpy()
+        assert saved.tolist() == translation.vocabulary_map(data)
+        assert (saved >= 0).sum() > 10
     inputs, _ = next(iter(data.train))
     source, target_in = inputs["source"][:2], inputs["target_in"][:2]
     memory, *states = reloaded.encoder(source)
     logits, *_ = reloaded.step([target_in[:, :1], source, memory, *states])
     full = pieces.model([source, target_in])
     np.testing.assert_allclose(logits[:, 0], full[:, 0], rtol=1e-4, atol=1e-4)
+
+
+def test_a_copying_translator_emits_only_source_tokens(corpus):
+    config = apply_overrides(
+        translation.PRESETS["tiny"], {"data": f"file:{corpus}", "copy": True}
+    )
+    data = translation.load_data(config)
+    pieces = translation.build_model(config, data)
+    gate = pieces.model.get_layer("copy").gate
+    kernel, _ = gate.get_weights()
+    gate.set_weights([np.zeros_like(kernel), np.array([-30.0])])  # always copy
+    translator = translation.Translator(config, pieces, data)
+    sentence = tf.constant(["Das Auto ist neu."])
+    tokens, lengths = translator.greedy(translator.start(sentence))
+    emitted = set(tokens[0, : int(lengths[0])].numpy().tolist()) - {END_ID}
+    source_ids = translator.source_tokens.split(sentence)[0].to_list()[0]
+    mapping = np.array(translation.vocabulary_map(data))
+    copyable = set(mapping[source_ids].tolist()) - {-1}
+    assert emitted and copyable and emitted <= copyable, (emitted, copyable)
+
+
+def test_copy_without_attention_is_refused(corpus):
+    from keras_seq.errors import UserError
+
+    config = apply_overrides(
+        translation.PRESETS["tiny"],
+        {"data": f"file:{corpus}", "copy": True, "attention": "none"},
+    )
+    with pytest.raises(UserError, match="needs attention=dot or additive"):
+        translation.build_model(config, translation.load_data(config))

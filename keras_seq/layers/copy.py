@@ -24,6 +24,11 @@ class CopyMixture(keras.layers.Layer):
     Reference:
     - [See et al., 2017](https://arxiv.org/abs/1704.04368)
 
+    Args:
+        source_vocabulary_size: optional int, the size of the vocabulary of
+            the source ids; None when they are output ids already.
+        **kwargs: Base layer keyword arguments, such as `name`.
+
     Call arguments:
         inputs: list `[logits, attention, source_ids, features]`: logits over
             the vocabulary `(batch_size, Tq, vocabulary)`, attention weights
@@ -49,13 +54,38 @@ class CopyMixture(keras.layers.Layer):
     (1, 2, 5)
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, source_vocabulary_size=None, **kwargs):
         super().__init__(**kwargs)
+        self.source_vocabulary_size = source_vocabulary_size
         self.gate = keras.layers.Dense(1, name="gate")
+        self.vocabulary_map = None
 
     def build(self, input_shape):
         self.gate.build(input_shape[3])
+        if self.source_vocabulary_size:
+            self.vocabulary_map = self.add_weight(
+                shape=(self.source_vocabulary_size,),
+                dtype="int32",
+                initializer=keras.initializers.Constant(-1),
+                trainable=False,
+                name="vocabulary_map",
+            )
         self.built = True
+
+    def set_vocabulary_map(self, output_ids):
+        """The output id of every source id (-1: none), an int sequence of
+        length `source_vocabulary_size`."""
+        if self.vocabulary_map is None:
+            raise ValueError(
+                "set_vocabulary_map needs a CopyMixture built with "
+                "source_vocabulary_size"
+            )
+        if len(output_ids) != self.source_vocabulary_size:
+            raise ValueError(
+                f"Expected {self.source_vocabulary_size} output ids. "
+                f"Received: {len(output_ids)}"
+            )
+        self.vocabulary_map.assign(ops.convert_to_tensor(output_ids, "int32"))
 
     def call(self, inputs, return_gate=False):
         logits, attention, source_ids, features = inputs
@@ -64,6 +94,10 @@ class CopyMixture(keras.layers.Layer):
         generated = ops.softmax(logits, axis=-1)
         # (batch, Tv, vocabulary): which vocabulary entry each source token is.
         ids = ops.cast(source_ids, "int32")
+        if self.vocabulary_map is not None:
+            ids = ops.take(self.vocabulary_map, ops.maximum(ids, 0)) * ops.cast(
+                ids >= 0, "int32"
+            ) - ops.cast(ids < 0, "int32")
         one_hot = ops.one_hot(ops.where(ids >= 0, ids, 0), vocabulary)
         one_hot = one_hot * ops.cast(ids >= 0, one_hot.dtype)[..., None]
         copied = ops.matmul(ops.cast(attention, logits.dtype), one_hot)
@@ -75,3 +109,8 @@ class CopyMixture(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config["source_vocabulary_size"] = self.source_vocabulary_size
+        return config

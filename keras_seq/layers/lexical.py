@@ -26,6 +26,9 @@ class LexicalContext(keras.layers.Layer):
         inputs: list `[weights, embeddings]`: attention weights of shape
             `(batch_size, Tq, Tv)` (rows summing to one, zero on padding) and
             the source embeddings `(batch_size, Tv, embedding_dim)`.
+        mask: optional list of the inputs' masks. The source mask is not
+            needed (the weights are zero on padding) and the output has no
+            mask of its own.
 
     Returns:
         A tensor of shape `(batch_size, Tq, embedding_dim)`.
@@ -53,11 +56,14 @@ class LexicalContext(keras.layers.Layer):
         self.dense.build((None, width))
         self.built = True
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         self._check(inputs)
         weights, embeddings = inputs
         averaged = ops.tanh(ops.matmul(ops.cast(weights, embeddings.dtype), embeddings))
         return ops.tanh(self.dense(averaged)) + averaged
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def compute_output_shape(self, input_shape):
         weights_shape, embeddings_shape = input_shape

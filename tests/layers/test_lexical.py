@@ -37,3 +37,15 @@ def test_config_round_trip():
 def test_errors_say_what_was_received():
     with pytest.raises(ValueError, match=r"\[weights, embeddings\]`. Received"):
         LexicalContext()(keras.ops.ones((1, 2, 3)))
+
+
+def test_masked_embeddings_pass_without_a_warning():
+    import warnings
+
+    source = keras.Input((None,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 4, mask_zero=True)(source)
+    weights = keras.Input((3, None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns of a mask it destroys
+        output = LexicalContext()([weights, embedded])
+    assert getattr(output, "_keras_mask", None) is None

@@ -110,8 +110,10 @@ class WordLookup:
                 sense = _bare(target)
                 if not sense:
                     continue
-                for position, synonym in enumerate(source.split(";")):
-                    word = " ".join(_ANNOTATION.sub(" ", synonym).split())
+                # Notes first: they may hold semicolons, "der {art} (des; dem)".
+                synonyms = _ANNOTATION.sub(" ", source).split(";")
+                for position, synonym in enumerate(synonyms):
+                    word = " ".join(synonym.split())
                     rank = (position > 0, len(line))
                     if len(word.split()) == 1 and rank < ranked.get(word, (2,))[:2]:
                         ranked[word] = (*rank, sense)

@@ -62,7 +62,8 @@ LOOKUP_DING = """\
 # Version :: 1.9
 Buchstabe {m} | Buchstaben {pl} :: letter | letters
 Buchstabe {m}; Schriftzeichen {n} [print] | Buchstaben {pl} :: character | characters
-der; die; das {art} :: the
+der {art} (des; dem; den) :: the
+die; das {art} :: the
 Ich {n} [psych.] :: ego
 ich {ppron} | ich bin :: I | I am
 Spinne {f} [zool.]; Weberknecht {m} :: spider; arachnid

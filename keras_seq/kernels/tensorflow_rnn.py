@@ -194,19 +194,20 @@ def _rnn_forward(projections, states, recurrent_kernel, biases, mask, units, kee
 
     def step(t, h):
         h_new = tf.tanh(projection[t] + bias + tf.matmul(h, recurrent_kernel))
-        mask_t = _step_mask(mask, t)
-        kept = _keep(mask_t, h_new, h)
-        if not keep:
-            return [kept], [kept]
-        derivative = 1 - h_new * h_new
-        if mask_t is not None:
-            derivative *= mask_t
-        return [kept], [kept, derivative]
+        kept = _keep(_step_mask(mask, t), h_new, h)
+        return [kept], [kept]
 
-    count = 2 if keep else 1
     steps = tf.shape(projection)[0]
-    (h,), outputs = _scan(step, states, steps, states[0].dtype, count)
-    return [outputs[0], h, *outputs[1:]]
+    (h,), (sequence,) = _scan(step, states, steps, states[0].dtype, 1)
+    if not keep:
+        return [sequence, h]
+    # tanh's derivative comes from the outputs, after the loop: one
+    # vectorised op instead of a write at every step. (At a padded step the
+    # output is the carried state, but the mask zeroes the term there.)
+    derivative = 1 - sequence * sequence
+    if mask is not None:
+        derivative *= mask
+    return [sequence, h, derivative]
 
 
 def _rnn_backward(d_states, finals, terms, recurrent_kernel, mask):

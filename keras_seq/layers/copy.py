@@ -98,9 +98,32 @@ class CopyMixture(keras.layers.Layer):
             ids = ops.take(self.vocabulary_map, ops.maximum(ids, 0)) * ops.cast(
                 ids >= 0, "int32"
             ) - ops.cast(ids < 0, "int32")
-        one_hot = ops.one_hot(ops.where(ids >= 0, ids, 0), vocabulary)
-        one_hot = one_hot * ops.cast(ids >= 0, one_hot.dtype)[..., None]
-        copied = ops.matmul(ops.cast(attention, logits.dtype), one_hot)
+        # Each attention weight is added onto the vocabulary entry of the
+        # token it attends: a scatter-add of batch * Tq * Tv values, instead
+        # of a (batch, Tv, vocabulary) one-hot matrix and a matmul with it.
+        valid = ids >= 0
+        shape = ops.shape(attention)
+        batch, queries, keys = shape[0], shape[1], shape[2]
+        rows = ops.broadcast_to(
+            ops.reshape(ops.arange(batch, dtype="int32"), (-1, 1, 1)),
+            (batch, queries, keys),
+        )
+        steps = ops.broadcast_to(
+            ops.reshape(ops.arange(queries, dtype="int32"), (1, -1, 1)),
+            (batch, queries, keys),
+        )
+        entries = ops.broadcast_to(
+            ops.where(valid, ids, 0)[:, None, :], (batch, queries, keys)
+        )
+        weights = (
+            ops.cast(attention, logits.dtype)
+            * ops.cast(valid, logits.dtype)[:, None, :]
+        )
+        copied = ops.scatter(
+            ops.stack([rows, steps, entries], axis=-1),
+            weights,
+            (batch, queries, vocabulary),
+        )
         mixed = gate * generated + (1.0 - gate) * copied
         log_probabilities = ops.log(ops.maximum(mixed, 1e-9))
         if return_gate:

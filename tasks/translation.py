@@ -139,6 +139,11 @@ class Config(TrainingConfig):
         "phrase pairs to the training pairs (with tokens=word, only pairs "
         "whose words are all known)",
     )
+    fresh_phrases: bool = option(
+        False,
+        help="with phrases: draw a new `phrases` of the dictionary's 341,502 "
+        "word and phrase pairs at random every epoch, instead of the same ones",
+    )
     beam_width: int = option(4, minimum=1, help="beam search width")
     length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
     coverage_penalty: float = option(
@@ -185,24 +190,27 @@ def _tokenizers(config: Config, data: Data, target_tokens: int | None = None):
     )
 
 
-def _lexicon(config: Config, train: list, vocabularies) -> list[tuple[str, str]]:
-    """The dictionary's word and phrase pairs added to the training pairs."""
+def _lexicon(config: Config, vocabularies) -> list[tuple[str, str]]:
+    """The dictionary's word and phrase pairs that may join the training
+    pairs, shuffled with the seed; the first `config.phrases` are those of
+    every epoch, unless `fresh_phrases`."""
     if not config.phrases or config.data != "ding_de_en":
         if config.phrases:
             print(f"{config.data} has no dictionary entries: no phrases added")
         return []
     pairs = parallel.phrase_pairs(config.direction == "reverse", config.seed)
     if vocabularies is None:
-        # Pieces spell any word, so any phrase can be added; they are counted
-        # with the sentences when the pieces are learnt.
-        return pairs[: config.phrases]
+        # Pieces spell any word, so any phrase can be added; the first
+        # `phrases` are counted with the sentences when the pieces are learnt.
+        return pairs
     source, target = (set(vocabulary.symbols) for vocabulary in vocabularies)
     known = parallel.pairs_of_known_words(pairs, source, target)
     print(
         f"{len(known):,} dictionary phrase pairs use known words only; "
         f"{min(len(known), config.phrases):,} added to the training pairs"
+        + (" each epoch, drawn afresh" if config.fresh_phrases else "")
     )
-    return known[: config.phrases]
+    return known
 
 
 def load_data(config: Config) -> Data:
@@ -218,17 +226,18 @@ def load_data(config: Config) -> Data:
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
     subword = config.tokens == "subword"
-    lexicon = _lexicon(config, train, None) if subword else []
+    pool = _lexicon(config, None) if subword else []
     vocabularies = [
         sentence_vocabulary(
-            [pair[side] for pair in train + lexicon],
+            [pair[side] for pair in train + pool[: config.phrases]],
             config.tokens,
             config.max_vocabulary,
         )
         for side in (0, 1)
     ]
     if not subword:
-        lexicon = _lexicon(config, train, vocabularies)
+        pool = _lexicon(config, vocabularies)
+    lexicon = pool[: config.phrases]
     source_tokens = Tokenizer(vocabularies[0], subword, config.max_tokens)
     target_tokens = Tokenizer(vocabularies[1], subword, config.max_tokens)
 
@@ -237,12 +246,14 @@ def load_data(config: Config) -> Data:
         source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
         return {"source": source_ids, "target_in": target_in}, target_out
 
-    def batches(part, shuffle):
+    def batches(part, shuffle, take=None):
         result = tf.data.Dataset.from_tensor_slices(
             ([s for s, _ in part], [t for _, t in part])
         )
         if shuffle:
             result = result.shuffle(len(part), seed=config.seed)
+        if take is not None:
+            result = result.take(take)
         return result.batch(config.batch_size).map(
             to_ids, num_parallel_calls=tf.data.AUTOTUNE
         )
@@ -254,7 +265,13 @@ def load_data(config: Config) -> Data:
         steps = training.steps_for(len(train), config.batch_size)
         steps += training.steps_for(len(lexicon), config.batch_size)
         training_batches = tf.data.Dataset.sample_from_datasets(
-            [training_batches, batches(lexicon, True)],
+            [
+                training_batches,
+                # A new random draw from the whole pool at every epoch.
+                batches(pool, True, len(lexicon))
+                if config.fresh_phrases
+                else batches(lexicon, True),
+            ],
             weights=[float(len(train)), float(len(lexicon))],
             seed=config.seed,
             stop_on_empty_dataset=False,

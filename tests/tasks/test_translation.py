@@ -243,3 +243,32 @@ def test_copy_without_attention_is_refused(corpus):
     )
     with pytest.raises(UserError, match="needs attention=dot or additive"):
         translation.build_model(config, translation.load_data(config))
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+def test_fresh_phrases_are_drawn_anew_every_epoch(corpus, monkeypatch, fresh):
+    from keras_seq.data import parallel
+
+    sentences = parallel.load_pairs(f"file:{corpus}")
+    phrases = [(f"wort{i} nummer", f"word{i} number") for i in range(200)]
+    monkeypatch.setattr(parallel, "load_pairs", lambda name: sentences)
+    monkeypatch.setattr(parallel, "phrase_pairs", lambda reverse, seed: phrases)
+    config = apply_overrides(
+        translation.PRESETS["tiny"],
+        {"phrases": 20, "fresh_phrases": str(fresh).lower(), "batch_size": 8},
+    )
+    data = translation.load_data(config)
+    assert data.train_size == 48 + 20
+
+    def epoch():
+        rows = set()
+        for inputs, _ in data.train:
+            # Without the padding, which depends on the batch's longest row.
+            rows |= {
+                tuple(np.trim_zeros(row, "b")) for row in inputs["source"].numpy()
+            }
+        return rows
+
+    first, second = epoch(), epoch()
+    assert len(first) == len(second)  # as many pairs every epoch
+    assert (first != second) == fresh

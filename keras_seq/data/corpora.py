@@ -8,6 +8,9 @@
 - `tiny_shakespeare`: the TFDS catalog's `tiny_shakespeare` (online only);
 - `linux`: the C headers of Debian's `linux-libc-dev` (about 5.5 MB);
 - `latex`: the .sty, .cls and .tex files of Debian's `texlive-latex-base`;
+- `xml`: the XSLT stylesheets (XML documents) of Debian's `docbook-xsl`,
+  each file once (several stylesheets are shipped in identical copies),
+  about 6.7 MB;
 - `python`: the running interpreter's own standard-library sources;
 - `file:PATH`: a UTF-8 text file; `tfds:NAME`: the text of a TFDS dataset.
 """
@@ -73,23 +76,26 @@ def _shakespeare() -> str:
     return (folder / "shakespeare.txt").read_text(encoding="utf-8")
 
 
-def _concatenate_files(folder: Path, suffixes: tuple[str, ...]) -> str:
+def _concatenate_files(
+    folder: Path, suffixes: tuple[str, ...], unique: bool = False
+) -> str:
+    """The files with those suffixes under `folder`, in path order; with
+    `unique`, a file whose text an earlier one has already is left out."""
     paths = sorted(
         path for path in folder.rglob("*") if path.is_file() and path.suffix in suffixes
     )
-    return "\n".join(
-        path.read_text(encoding="utf-8", errors="replace") for path in paths
-    )
+    texts = [path.read_text(encoding="utf-8", errors="replace") for path in paths]
+    return "\n".join(dict.fromkeys(texts) if unique else texts)
 
 
-def _debian_files(package: str, suffixes: tuple[str, ...]) -> str:
+def _debian_files(package: str, suffixes: tuple[str, ...], unique=False) -> str:
     folder = sources.fetch_and_extract(
         package,
         lambda target: sources.apt_download(package, target),
         sources.extract_deb,
         lambda name: name.endswith(suffixes),
     )
-    return _concatenate_files(folder, suffixes)
+    return _concatenate_files(folder, suffixes, unique)
 
 
 def _linux() -> str:
@@ -98,6 +104,11 @@ def _linux() -> str:
 
 def _latex() -> str:
     return _debian_files("texlive-latex-base", (".sty", ".cls", ".tex"))
+
+
+def _xml() -> str:
+    # Several stylesheets ship in identical copies (xhtml/ and xhtml-1_1/).
+    return _debian_files("docbook-xsl", (".xsl",), unique=True)
 
 
 def _python() -> str:
@@ -161,6 +172,7 @@ CORPORA: dict[str, tuple[Callable[[], str], str]] = {
     "tiny_shakespeare": (_tiny_shakespeare, "TFDS tiny_shakespeare (online)"),
     "linux": (_linux, "C headers of Debian's linux-libc-dev (~5.5 MB)"),
     "latex": (_latex, "LaTeX sources of Debian's texlive-latex-base (~5.4 MB)"),
+    "xml": (_xml, "XSLT stylesheets of Debian's docbook-xsl (~6.7 MB of XML)"),
     "python": (_python, "this interpreter's standard-library sources"),
 }
 

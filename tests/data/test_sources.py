@@ -196,7 +196,11 @@ def test_shakespeare_source():
 @pytest.mark.skipif(not os.path.exists("/usr/bin/apt-get"), reason="needs apt-get")
 @pytest.mark.parametrize(
     "name, marker, size",
-    [("linux", "#define", 5_000_000), ("latex", "\\def", 4_000_000)],
+    [
+        ("linux", "#define", 5_000_000),
+        ("latex", "\\def", 4_000_000),
+        ("xml", "<xsl:template", 6_000_000),
+    ],
 )
 def test_debian_sources(name, marker, size):
     text = corpora.load_corpus(name)

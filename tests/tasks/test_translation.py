@@ -264,9 +264,7 @@ def test_fresh_phrases_are_drawn_anew_every_epoch(corpus, monkeypatch, fresh):
         rows = set()
         for inputs, _ in data.train:
             # Without the padding, which depends on the batch's longest row.
-            rows |= {
-                tuple(np.trim_zeros(row, "b")) for row in inputs["source"].numpy()
-            }
+            rows |= {tuple(np.trim_zeros(row, "b")) for row in inputs["source"].numpy()}
         return rows
 
     first, second = epoch(), epoch()

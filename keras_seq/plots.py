@@ -1,5 +1,6 @@
 """Plots people would rather look at than read: learning curves, confusion
-matrices, gradient norms, attention heatmaps, tours and hulls, captioned images."""
+matrices, gradient norms, attention heatmaps, tours, hulls and
+triangulations, captioned images."""
 
 from __future__ import annotations
 
@@ -199,6 +200,47 @@ def point_paths(
     axis.legend(loc="upper right", fontsize=8)
     if title:
         axis.set_title(title, fontsize=10)
+    return _save(figure, output_png)
+
+
+def triangulations(
+    points,
+    triangulations: dict[str, list[tuple[int, int, int]]],
+    output_png: Path,
+    title: str = "",
+) -> Path:
+    """One panel per triangulation of the same points (a predicted and the
+    true one), the triangles of a panel that the last panel lacks filled in
+    red."""
+    import numpy as np
+
+    points = np.asarray(points)
+    names = list(triangulations)
+    reference = set(triangulations[names[-1]])
+    figure, axes = plt.subplots(
+        1, len(names), figsize=(4.6 * len(names), 4.8), squeeze=False
+    )
+    for axis, name in zip(axes[0], names):
+        triangles = triangulations[name]
+        wrong = 0
+        for triangle in triangles:
+            corners = points[list(triangle) + [triangle[0]]]
+            if tuple(triangle) not in reference:
+                wrong += 1
+                axis.fill(corners[:, 0], corners[:, 1], color="tab:red", alpha=0.3)
+            axis.plot(corners[:, 0], corners[:, 1], "-", color="tab:blue", lw=1.2)
+        axis.scatter(points[:, 0], points[:, 1], color="black", s=16, zorder=3)
+        for index, (x, y) in enumerate(points):
+            axis.annotate(str(index), (x, y), textcoords="offset points", xytext=(3, 3))
+        label = f"{name}: {len(triangles)} triangles"
+        if name != names[-1]:
+            label += f", {wrong} not in {names[-1]}"
+        axis.set_title(label, fontsize=9)
+        axis.set_aspect("equal")
+        axis.set_xlim(-0.05, 1.05)
+        axis.set_ylim(-0.05, 1.05)
+    if title:
+        figure.suptitle(title, fontsize=10)
     return _save(figure, output_png)
 
 

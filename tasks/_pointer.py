@@ -1,4 +1,5 @@
-"""What the pointer-network tasks (tsp, convex_hull) share: `PointerTask`.
+"""What the pointer-network tasks (tsp, convex_hull, delaunay) share:
+`PointerTask`.
 
 A pointer network (Vinyals, Fortunato and Jaitly, 2015) answers with
 positions of its input. An LSTM encoder reads the points; an LSTM decoder,
@@ -10,10 +11,12 @@ decoder's first input and the "end" answer. Point `i` is at position
 
 Only valid answers can be chosen, in training (the loss is over valid
 choices) and in decoding. Each problem states its rules as TensorFlow ops
-(`PointerTask.choices`), shared by the tf.data pipeline and the in-graph
-decoding loop of the `solve` endpoint, and which of the finished beams to
-keep (`PointerTask.best_beam`); a task module subclasses `PointerTask` with
-them, its metrics and its description, and registers an instance.
+(`PointerTask.choices`, or `advance` and `forced_choices` for rules that
+need more than the positions chosen, the first and the last), shared by the
+tf.data pipeline and the in-graph decoding loop of the `solve` endpoint,
+and which of the finished beams to keep (`PointerTask.best_beam`); a task
+module subclasses `PointerTask` with them, its metrics and its description,
+and registers an instance.
 """
 
 from __future__ import annotations
@@ -157,7 +160,6 @@ class Solver(inference.Decoder):
         points, point_mask = inputs
         embedded, encoder_sequence, *states = self.pieces.encoder([points, point_mask])
         batch_size = tf.shape(points)[0]
-        positions = tf.shape(points)[1] + 1
         zeros = tf.zeros([batch_size], tf.int32)
         state = {
             "rnn": states,
@@ -165,50 +167,30 @@ class Solver(inference.Decoder):
             "encoder": encoder_sequence,
             "points": points,
             "point_mask": point_mask,
-            "visited": tf.zeros([batch_size, positions], tf.bool),
-            "count": zeros,
-            "first": zeros,
-            "last": zeros,
+            "rules": self.task.start_rules(batch_size, tf.shape(points)[1]),
         }
 
         def step_fn(tokens, state):
-            chosen = tokens > 0
-            visited = state["visited"] | (
-                tf.one_hot(tokens, positions, on_value=True, off_value=False)
-                & chosen[:, None]
+            rules, allowed = self.task.advance(
+                state["points"], state["point_mask"], state["rules"], tokens
             )
-            count = state["count"] + tf.cast(chosen, tf.int32)
-            first = tf.where(chosen & (state["count"] == 0), tokens, state["first"])
-            last = tf.where(chosen, tokens, state["last"])
-            allowed = self.task.choices(
-                state["points"],
-                state["point_mask"],
-                visited[:, None],
-                count[:, None],
-                first[:, None],
-                last[:, None],
-            )
-            memory = [state["embedded"], state["encoder"], allowed]
+            memory = [state["embedded"], state["encoder"], allowed[:, None]]
             logits, _, rnn = self.step(tokens, memory, state["rnn"])
-            new_state = {
-                **state,
-                "rnn": rnn,
-                "visited": visited,
-                "count": count,
-                "first": first,
-                "last": last,
-            }
-            return logits, new_state
+            return logits, {**state, "rnn": rnn, "rules": rules}
 
-        return inference.Start(step_fn, zeros, state, positions)
+        max_steps = self.task.answer_width(tf.shape(points)[1]) + 1
+        return inference.Start(step_fn, zeros, state, max_steps)
 
-    def _answers(self, tokens, lengths, width):
-        """Positions `[B, T]` to point indices `[B, width]`, padded with -1."""
+    def _answers(self, tokens, lengths, size):
+        """Positions `[B, T]` to the answers of problems of `size` points:
+        point indices `[B, answer_width(size)]`, padded with -1."""
+        width = self.task.answer_width(size)
         keep = tf.sequence_mask(lengths, tf.shape(tokens)[1])
         answers = tf.where(keep, tokens - 1, -1)[:, :width]
-        return tf.pad(
+        answers = tf.pad(
             answers, [[0, 0], [0, width - tf.shape(answers)[1]]], constant_values=-1
         )
+        return self.task.finish(answers)
 
     def solve_greedy(self, points, point_mask):
         tokens, lengths = self.greedy(self.start((points, point_mask)))
@@ -254,6 +236,51 @@ class PointerTask:
 
     # The rules of the problem.
 
+    def answer_width(self, size):
+        """The most indices an answer for `size` points has (a tour or a
+        hull: `size`)."""
+        return size
+
+    def finish(self, answers):
+        """The answers `[B, W]` as the `solve` endpoint returns them (a task
+        may drop an unfinished part)."""
+        return answers
+
+    def start_rules(self, batch_size, size) -> dict:
+        """What the rules track while decoding, before the first choice:
+        the positions chosen, how many, the first and the last."""
+        zeros = tf.zeros([batch_size], tf.int32)
+        return {
+            "visited": tf.zeros([batch_size, size + 1], tf.bool),
+            "count": zeros,
+            "first": zeros,
+            "last": zeros,
+        }
+
+    def advance(self, points, point_mask, rules, tokens):
+        """The rules' state after the decoder chose `tokens` `[B]` (the start
+        token 0 at the first step), and the choices allowed next, bool
+        `[B, N + 1]`."""
+        positions = tf.shape(rules["visited"])[1]
+        chosen = tokens > 0
+        visited = rules["visited"] | (
+            tf.one_hot(tokens, positions, on_value=True, off_value=False)
+            & chosen[:, None]
+        )
+        count = rules["count"] + tf.cast(chosen, tf.int32)
+        first = tf.where(chosen & (rules["count"] == 0), tokens, rules["first"])
+        last = tf.where(chosen, tokens, rules["last"])
+        allowed = self.choices(
+            points,
+            point_mask,
+            visited[:, None],
+            count[:, None],
+            first[:, None],
+            last[:, None],
+        )
+        rules = {"visited": visited, "count": count, "first": first, "last": last}
+        return rules, allowed[:, 0]
+
     def choices(self, points, point_mask, visited, count, first, last):
         """The valid answers of every row at every step.
 
@@ -287,6 +314,17 @@ class PointerTask:
 
     def plot_title(self, points: np.ndarray, answer, reference) -> str:
         return f"{self.PROBLEM}, {len(points)} points"
+
+    def plot(self, points, answer, reference, output_png: Path, title: str) -> None:
+        """Draws the answer next to the exact one (`predict --plot`)."""
+        from keras_seq import plots
+
+        plots.point_paths(
+            points,
+            {"predicted": answer.tolist(), self.REFERENCE: reference.tolist()},
+            output_png,
+            title=title,
+        )
 
     # The contract.
 
@@ -507,14 +545,8 @@ class PointerTask:
         answer = loaded.solve(points=tf.constant(points))[self.OUTPUT].numpy()[0]
         print(self.describe(points[0], answer))
         if options.get("plot"):
-            from keras_seq import plots
-
             reference = self.reference(points[0])
             predicted = answer[answer >= 0]
-            plots.point_paths(
-                points[0],
-                {"predicted": predicted.tolist(), self.REFERENCE: reference.tolist()},
-                Path(options["plot"]),
-                title=self.plot_title(points[0], predicted, reference),
-            )
+            title = self.plot_title(points[0], predicted, reference)
+            self.plot(points[0], predicted, reference, Path(options["plot"]), title)
             print(f"Wrote {options['plot']}")

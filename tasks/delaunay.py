@@ -1,0 +1,253 @@
+"""delaunay: planar Delaunay triangulation from a pointer network.
+
+Points uniform in the unit square (Vinyals, Fortunato and Jaitly, 2015,
+Table 2); the targets are scipy's (Qhull's) Delaunay triangles, each written
+counter-clockwise from its smallest index, the triangles sorted, as one
+sequence of three indices per triangle, then an end token. The decoder may
+only write triangles that keep the answer a valid triangulation so far and
+in that order: each triangle starts at its smallest index, turns
+counter-clockwise, comes after the one before it (so none repeats), has no
+edge crossing an edge of an earlier triangle and no point inside it. That
+the triangles are Delaunay's (no point inside a triangle's circumcircle) is
+what the model learns. See `tasks/_pointer.py` for the model.
+
+Reference:
+- [Vinyals et al., 2015](https://arxiv.org/abs/1506.03134), Table 2
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from keras_seq.data import geometry
+from tasks import _pointer
+from tasks._pointer import PointerConfig
+
+# A triangle must turn left by more than this (twice its area) to count as
+# counter-clockwise, and a point must be this far inside every edge to be
+# inside a triangle: float32 rounding of nearly collinear points does not
+# forbid a true triangle.
+EPSILON = 1e-7
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(PointerConfig):
+    """The shared pointer settings; `n` is the number of points."""
+
+
+def _at(history, index):
+    """`history` `[B, L]` at `index` `[B, T]`; 0 where the index is outside."""
+    length = tf.shape(history)[1]
+    inside = (index >= 0) & (index < length)
+    values = tf.gather(history, tf.clip_by_value(index, 0, length - 1), batch_dims=1)
+    return tf.where(inside, values, 0)
+
+
+def _crosses(start, end, edge_start, edge_end):
+    """Whether segments start-end cross edges at an inner point of both.
+    Segments sharing an end point (a turn of exactly 0) do not cross."""
+    return (
+        geometry.cross(start, end, edge_start) * geometry.cross(start, end, edge_end)
+        < 0
+    ) & (
+        geometry.cross(edge_start, edge_end, start)
+        * geometry.cross(edge_start, edge_end, end)
+        < 0
+    )
+
+
+def delaunay_choices(points, point_mask, history, count):
+    """The choices allowed at each step, bool `[B, T, N + 1]` (0: the end).
+
+    Args:
+        points: float32 `[B, N, 2]`; point_mask: bool `[B, N]`, real points.
+        history: int32 `[B, L]`, the positions chosen (point + 1) in order;
+            entries at and after a step's `count` are not read for it.
+        count: int32 `[B, T]`, how many positions were chosen before each
+            step.
+    """
+    padded = _pointer.with_token(points)
+    real = tf.pad(point_mask, [[0, 0], [1, 0]])[:, None, :]  # [B, 1, P]
+    positions = tf.range(tf.shape(padded)[1])[None, None, :]
+    corner = count % 3  # which corner of its triangle the step chooses
+    base = count - corner
+    a, b = _at(history, base), _at(history, base + 1)
+    before = [_at(history, base - 3 + k) for k in range(3)]  # 0s at the start
+
+    # The edges of the triangles finished before each step: [B, 1, 1, E, 2].
+    triangles = tf.shape(history)[1] // 3
+    corners = tf.reshape(history[:, : 3 * triangles], [-1, triangles, 3])
+    ends = tf.roll(corners, -1, axis=2)
+    finished = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
+    finished = tf.repeat(finished, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
+
+    def coordinates(index):
+        return _pointer.gather(padded, tf.reshape(index, [tf.shape(index)[0], -1]))
+
+    edge_start = coordinates(corners)[:, None, None]
+    edge_end = coordinates(ends)[:, None, None]
+    candidates = padded[:, None, :, None, :]  # [B, 1, P, 1, 2]
+    a_xy = _pointer.gather(padded, a)[:, :, None, :]  # [B, T, 1, 2]
+    b_xy = _pointer.gather(padded, b)[:, :, None, :]
+
+    def crosses_finished(anchor):
+        crossing = _crosses(anchor[:, :, :, None, :], candidates, edge_start, edge_end)
+        return tf.reduce_any(crossing & finished, axis=-1)  # [B, T, P]
+
+    from_a = crosses_finished(a_xy)
+    left_turn = geometry.cross(a_xy, b_xy, padded[:, None]) > EPSILON
+    # A point strictly inside triangle a, b, c: axes [B, T, c, point].
+    c_xy = padded[:, None, :, None, :]
+    others = padded[:, None, None, :, :]
+    a4, b4 = a_xy[:, :, :, None, :], b_xy[:, :, :, None, :]
+    inside = (
+        (geometry.cross(a4, b4, others) > EPSILON)
+        & (geometry.cross(b4, c_xy, others) > EPSILON)
+        & (geometry.cross(c_xy, a4, others) > EPSILON)
+    )
+    holds_a_point = tf.reduce_any(inside & real[:, :, None, :], axis=-1)
+
+    same_a = (a == before[0])[..., None]
+    same_ab = same_a & (b == before[1])[..., None]
+    first_corner = positions >= before[0][..., None]
+    second_corner = (
+        (positions > a[..., None])
+        & (~same_a | (positions >= before[1][..., None]))
+        & ~from_a
+    )
+    third_corner = (
+        (positions > a[..., None])
+        & (positions != b[..., None])
+        & left_turn
+        & (~same_ab | (positions > before[2][..., None]))
+        & ~from_a
+        & ~crosses_finished(b_xy)
+        & ~holds_a_point
+    )
+    corner = corner[..., None]
+    allowed = real & tf.where(
+        corner == 0, first_corner, tf.where(corner == 1, second_corner, third_corner)
+    )
+    may_end = ((corner[..., 0] == 0) & (count >= 3)) | ~tf.reduce_any(allowed, -1)
+    return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
+
+
+def triangles_of(answer: np.ndarray) -> list[tuple[int, int, int]]:
+    """The whole triangles of an answer (indices, padded with -1)."""
+    indices = answer[answer >= 0]
+    whole = len(indices) // 3 * 3
+    return [tuple(row) for row in indices[:whole].reshape(-1, 3).tolist()]
+
+
+def triangulation_metrics(answers, true_answers) -> dict:
+    """Exact accuracy (the same set of triangles), triangle coverage (the
+    share of all true triangles that were produced, pooled over the
+    problems; Vinyals et al. 2015, Table 2) and the share of answers with as
+    many triangles as the true triangulation (by the decoding rules they do
+    not overlap, so those are triangulations of the points)."""
+    exact, found, total, complete = [], 0, 0, []
+    for answer, truth in zip(np.asarray(answers), np.asarray(true_answers)):
+        predicted, true = set(triangles_of(answer)), set(triangles_of(truth))
+        exact.append(predicted == true)
+        found += len(predicted & true)
+        total += len(true)
+        complete.append(len(predicted) == len(true))
+    return {
+        "accuracy": 100.0 * float(np.mean(exact)),
+        "triangle_coverage": 100.0 * found / max(total, 1),
+        "complete_percent": 100.0 * float(np.mean(complete)),
+    }
+
+
+class Triangulations(_pointer.PointerTask):
+    PROBLEM = "delaunay"
+    OUTPUT = "triangles"
+    DESCRIPTION = "Delaunay triangulations of planar points with a pointer network"
+    PRIMARY_METRIC = "triangle_coverage"
+    REFERENCE = "Delaunay"
+    Config = Config
+    PRESETS = _pointer.presets(Config(n="10", train_examples=100_000))
+
+    def answer_width(self, size):
+        return (
+            3 * geometry.max_triangles(size)
+            if isinstance(size, int)
+            else (3 * tf.maximum(2 * size - 5, 1))
+        )
+
+    def start_rules(self, batch_size, size) -> dict:
+        return {
+            "history": tf.zeros([batch_size, self.answer_width(size)], tf.int32),
+            "count": tf.zeros([batch_size], tf.int32),
+        }
+
+    def advance(self, points, point_mask, rules, tokens):
+        history, count = rules["history"], rules["count"]
+        chosen = tf.cast(tokens > 0, tf.int32)
+        slot = tf.one_hot(count, tf.shape(history)[1], dtype=tf.int32)
+        history += slot * (tokens * chosen)[:, None]
+        count += chosen
+        allowed = delaunay_choices(points, point_mask, history, count[:, None])
+        return {"history": history, "count": count}, allowed[:, 0]
+
+    def finish(self, answers):
+        """Without the corners of a triangle left unfinished (a decoder that
+        was cornered halfway through one may end)."""
+        count = tf.reduce_sum(tf.cast(answers >= 0, tf.int32), axis=1)
+        whole = tf.range(tf.shape(answers)[1])[None, :] < (count // 3 * 3)[:, None]
+        return tf.where(whole, answers, -1)
+
+    def forced_choices(self, points, point_mask, inputs, targets):
+        count = tf.cumsum(tf.cast(inputs > 0, tf.int32), axis=1)
+        allowed = delaunay_choices(points, point_mask, tf.maximum(targets, 0), count)
+        positions = tf.shape(points)[1] + 1
+        return allowed | tf.one_hot(
+            tf.maximum(targets, 0), positions, on_value=True, off_value=False
+        )
+
+    def best_beam(self, points, answers, usable):
+        """The usable beam with the most whole triangles (every triangulation
+        of the points has as many, 2n - 2 - hull corners; a beam that ended
+        cornered has fewer), the likeliest of those."""
+        triangles = tf.reduce_sum(tf.cast(answers >= 0, tf.int32), axis=-1) // 3
+        score = tf.where(usable, triangles, -1)
+        return tf.argmax(score, axis=1, output_type=tf.int32)
+
+    def metrics(self, test_set, answers):
+        return triangulation_metrics(answers, test_set["answers"])
+
+    def reference(self, points):
+        return geometry.delaunay_triangles(points).reshape(-1)
+
+    def describe(self, points, answer):
+        predicted = set(triangles_of(answer))
+        true = set(triangles_of(self.reference(points)))
+        verdict = (
+            "exact"
+            if predicted == true
+            else (f"{len(predicted & true)} of the {len(true)} Delaunay triangles")
+        )
+        listed = " ".join(
+            "-".join(map(str, triangle)) for triangle in sorted(predicted)
+        )
+        return f"{len(predicted)} triangles: {listed}  ({verdict})"
+
+    def plot(self, points, answer, reference, output_png: Path, title: str) -> None:
+        from keras_seq import plots
+
+        plots.triangulations(
+            points,
+            {
+                "predicted": triangles_of(answer),
+                self.REFERENCE: triangles_of(reference),
+            },
+            output_png,
+            title=title,
+        )
+
+
+TASK = Triangulations()

@@ -1,0 +1,199 @@
+"""delaunay: its targets, its decoding rules against a plain Python
+reference, its metrics, and predict on the session's tiny run."""
+
+import json
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from keras_seq import cli
+from keras_seq.config import apply_overrides
+from keras_seq.data import geometry
+from keras_seq.errors import UserError
+from tasks import _pointer, delaunay
+from tasks.delaunay import TASK
+
+
+def test_targets_are_counter_clockwise_from_the_smallest_index_and_sorted():
+    rng = np.random.default_rng(0)
+    for points in rng.uniform(size=(20, 9, 2)):
+        triangles = geometry.delaunay_triangles(points)
+        assert len(triangles) <= geometry.max_triangles(9)
+        assert np.all(triangles[:, 0] < triangles[:, 1:].min(axis=1))
+        corners = points[triangles]
+        assert np.all(geometry.cross(corners[:, 0], corners[:, 1], corners[:, 2]) > 0)
+        assert triangles.tolist() == sorted(triangles.tolist())
+
+
+def test_a_square_has_one_of_its_two_triangulations_and_a_line_none():
+    square = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float64)
+    triangles = {tuple(row) for row in geometry.delaunay_triangles(square).tolist()}
+    # Four points on a circle: both diagonals make a Delaunay triangulation.
+    assert triangles in ({(0, 1, 3), (1, 2, 3)}, {(0, 1, 2), (0, 2, 3)})
+    line = np.array([[0, 0], [0.5, 0.5], [1, 1]], np.float64)
+    with pytest.raises(UserError, match="not all on one line"):
+        geometry.delaunay_triangles(line)
+
+
+def _turn(o, a, b):
+    return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
+
+
+def _cross(p, q, u, v):
+    return _turn(p, q, u) * _turn(p, q, v) < 0 and _turn(u, v, p) * _turn(u, v, q) < 0
+
+
+def reference_choices(points, chosen):
+    """The rules of tasks/delaunay.py written out with loops: the allowed
+    positions (0: the end) after the point indices `chosen`."""
+    size, corner = len(points), len(chosen) % 3
+    whole = [tuple(chosen[i : i + 3]) for i in range(0, len(chosen) - corner, 3)]
+    edges = [(t[i], t[(i + 1) % 3]) for t in whole for i in range(3)]
+    before = whole[-1] if whole else None
+    start = chosen[len(chosen) - corner :]
+
+    def crosses(a, c):
+        return any(_cross(points[a], points[c], points[u], points[v]) for u, v in edges)
+
+    allowed = set()
+    for c in range(size):
+        if corner == 0:
+            ok = before is None or c >= before[0]
+        elif corner == 1:
+            (a,) = start
+            ok = c > a and not crosses(a, c)
+            ok = ok and not (before and a == before[0] and c < before[1])
+        else:
+            a, b = start
+            inside = any(
+                _turn(points[a], points[b], points[p]) > delaunay.EPSILON
+                and _turn(points[b], points[c], points[p]) > delaunay.EPSILON
+                and _turn(points[c], points[a], points[p]) > delaunay.EPSILON
+                for p in range(size)
+            )
+            ok = (
+                c > a
+                and c != b
+                and _turn(points[a], points[b], points[c]) > delaunay.EPSILON
+                and not (before and (a, b) == before[:2] and c <= before[2])
+                and not crosses(a, c)
+                and not crosses(b, c)
+                and not inside
+            )
+        if ok:
+            allowed.add(c + 1)
+    if (corner == 0 and len(chosen) >= 3) or not allowed:
+        allowed.add(0)
+    return allowed
+
+
+def test_the_rules_are_the_python_reference_along_walks():
+    # Even rows walk along the true triangulation (long prefixes, many
+    # finished edges), odd rows at random through the allowed choices.
+    rng = np.random.default_rng(3)
+    rows, size = 24, 7
+    points = rng.uniform(size=(rows, size, 2)).astype(np.float32)
+    truths = [
+        list(geometry.delaunay_triangles(p).reshape(-1) + 1) + [0] for p in points
+    ]
+    mask = tf.ones([rows, size], tf.bool)
+    state = TASK.start_rules(rows, size)
+    tokens = tf.zeros([rows], tf.int32)
+    chosen = [[] for _ in range(rows)]
+    done = np.zeros(rows, bool)
+    while not done.all():
+        state, allowed = TASK.advance(tf.constant(points), mask, state, tokens)
+        allowed = allowed.numpy()
+        picks = np.zeros(rows, np.int32)
+        for row in np.flatnonzero(~done):
+            expected = reference_choices(points[row].astype(np.float64), chosen[row])
+            found = set(np.flatnonzero(allowed[row]).tolist())
+            assert found == expected, (row, chosen[row])
+            if row % 2 == 0:
+                picks[row] = truths[row][len(chosen[row])]
+                assert picks[row] in expected
+            else:
+                options = sorted(expected)
+                if 0 in options and len(options) > 1 and rng.random() < 0.9:
+                    options.remove(0)  # walk on more often than not
+                picks[row] = rng.choice(options)
+            if picks[row] == 0:
+                done[row] = True
+            else:
+                chosen[row].append(int(picks[row]) - 1)
+        tokens = tf.constant(picks)
+    assert max(len(row) for row in chosen[1::2]) >= 6
+    assert all(len(chosen[row]) == len(truths[row]) - 1 for row in range(0, rows, 2))
+
+
+def test_teacher_forcing_allows_every_true_triangle_and_forbids_a_filled_one():
+    # A square with a point inside, off its diagonals: triangle 0, 1, 2 holds
+    # point 4, so after 0, 1 only 4 may close the first triangle.
+    points = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.4]], np.float32)
+    answers = geometry.delaunay_triangulations(points[None], np.array([5]))
+    inputs, targets = _pointer.sequences(answers)
+    count = tf.cumsum(tf.cast(inputs > 0, tf.int32), axis=1)
+    allowed = delaunay.delaunay_choices(
+        tf.constant(points[None]),
+        tf.ones([1, 5], tf.bool),
+        tf.maximum(targets, 0),
+        count,
+    ).numpy()[0]
+    # Every target, the end included, is allowed without being forced.
+    assert all(allowed[step, target] for step, target in enumerate(targets[0]))
+    assert targets[0, :2].tolist() == [1, 2]  # the first triangle is 0, 1, 4
+    assert np.flatnonzero(allowed[2]).tolist() == [5]
+
+
+def test_metrics_count_exact_covered_and_complete():
+    true = np.array([[0, 1, 4, 0, 4, 3, 1, 2, 4, 2, 3, 4, -1, -1, -1]])
+    assert delaunay.triangulation_metrics(true, true) == {
+        "accuracy": 100.0,
+        "triangle_coverage": 100.0,
+        "complete_percent": 100.0,
+    }
+    # Two of the four triangles, and a partial third one that is not counted.
+    partial = np.array([[0, 1, 4, 1, 2, 4, 2, 3, -1, -1, -1, -1, -1, -1, -1]])
+    found = delaunay.triangulation_metrics(np.concatenate([true, partial]), [*true] * 2)
+    assert found == {
+        "accuracy": 50.0,
+        "triangle_coverage": 75.0,
+        "complete_percent": 50.0,
+    }
+
+
+def test_beam_answers_obey_the_rules_on_mixed_sizes():
+    config = apply_overrides(TASK.PRESETS["tiny"], {"n": "4-6", "beam_width": 3})
+    pieces = TASK.build_model(config)
+    points, sizes = geometry.random_points(6, (4, 6), np.random.default_rng(1))
+    solver = _pointer.Solver(TASK, config, pieces)
+    answers = TASK.solve_all(solver.solve, points, sizes, batch=4)
+    assert answers.shape == (6, 3 * geometry.max_triangles(6))
+    for answer, point_set, size in zip(answers, points, sizes):
+        chosen = answer[answer >= 0].tolist()
+        assert len(chosen) % 3 == 0 and max(chosen, default=0) < size
+        for step in range(len(chosen)):
+            reference = reference_choices(point_set[:size], chosen[:step])
+            assert chosen[step] + 1 in reference
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tiny_runs):
+    return tiny_runs("delaunay").folder
+
+
+def test_the_tiny_run_and_predict_with_a_plot(tiny_run, tmp_path, capsys):
+    found = json.loads((tiny_run / "metrics.json").read_text())
+    assert {"accuracy", "triangle_coverage", "complete_percent"} <= set(found)
+    assert 0 <= found["triangle_coverage"] <= 100
+    picture = tmp_path / "triangles.png"
+    points = ["0.1,0.1", "0.9,0.2", "0.5,0.8", "0.3,0.4", "0.7,0.6"]
+    arguments = ["predict", "delaunay", "--model", str(tiny_run), *points]
+    assert cli.main([*arguments, "--plot", str(picture)]) == 0
+    assert "Delaunay triangles" in capsys.readouterr().out
+    assert picture.stat().st_size > 5000
+    line = ["0.1,0.1", "0.2,0.2", "0.3,0.3"]
+    assert cli.main(["predict", "delaunay", "--model", str(tiny_run), *line]) == 2
+    error = capsys.readouterr().err
+    assert "all on one line" in error and "Traceback" not in error

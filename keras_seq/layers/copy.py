@@ -37,6 +37,8 @@ class CopyMixture(keras.layers.Layer):
             `(batch_size, Tv)` (int), and what the gate reads
             `(batch_size, Tq, dim)` (for example the decoder state, its
             context vector and its input, concatenated).
+        mask: optional list of the inputs' masks, not needed (attention
+            weights are zero on padding); the output has no mask of its own.
         return_gate: bool. Also return the gate `(batch_size, Tq, 1)`.
 
     Returns:
@@ -87,7 +89,7 @@ class CopyMixture(keras.layers.Layer):
             )
         self.vocabulary_map.assign(ops.convert_to_tensor(output_ids, "int32"))
 
-    def call(self, inputs, return_gate=False):
+    def call(self, inputs, mask=None, return_gate=False):
         logits, attention, source_ids, features = inputs
         vocabulary = ops.shape(logits)[-1]
         gate = ops.sigmoid(ops.cast(self.gate(features), logits.dtype))
@@ -129,6 +131,9 @@ class CopyMixture(keras.layers.Layer):
         if return_gate:
             return log_probabilities, gate
         return log_probabilities
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

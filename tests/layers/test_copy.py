@@ -46,3 +46,18 @@ def test_a_closed_gate_only_generates_and_padding_copies_nothing():
     )
     gate = 1 / (1 + np.exp(-layer.gate(np.ones((1, 1, 2), np.float32)).numpy()))
     np.testing.assert_allclose(np.exp(found.numpy()).sum(), gate.item(), rtol=1e-5)
+
+
+def test_masked_features_pass_without_a_warning():
+    import warnings
+
+    source = keras.Input((None,), dtype="int32")
+    target = keras.Input((3,), dtype="int32")
+    # What the gate reads: the target embeddings, with their padding mask.
+    features = keras.layers.Embedding(10, 4, mask_zero=True)(target)
+    logits = keras.Input((3, 5))
+    attention = keras.Input((3, None))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Keras warns of a mask it destroys
+        output = CopyMixture()([logits, attention, source, features])
+    assert getattr(output, "_keras_mask", None) is None

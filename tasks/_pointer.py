@@ -11,7 +11,7 @@ decoder's first input and the "end" answer. Point `i` is at position
 
 Only valid answers can be chosen, in training (the loss is over valid
 choices) and in decoding. Each problem states its rules as TensorFlow ops
-(`PointerTask.choices`, or `advance` and `forced_choices` for rules that
+(`PointerTask.choices`, or `advance` and `forced_rules` for rules that
 need more than the positions chosen, the first and the last), shared by the
 tf.data pipeline and the in-graph decoding loop of the `solve` endpoint,
 and which of the finished beams to keep (`PointerTask.best_beam`); a task
@@ -332,6 +332,15 @@ class PointerTask:
         """`choices` for teacher forcing: the decoder is fed `inputs` `[B, T]`
         (0, then the target positions). The target itself is always allowed."""
         positions = tf.shape(points)[1] + 1
+        allowed = self.forced_rules(points, point_mask, inputs, targets)
+        return allowed | tf.one_hot(
+            tf.maximum(targets, 0), positions, on_value=True, off_value=False
+        )
+
+    def forced_rules(self, points, point_mask, inputs, targets):
+        """What the rules allow at every step of teacher forcing, bool
+        `[B, T, N + 1]`: `choices` of the positions the inputs chose."""
+        positions = tf.shape(points)[1] + 1
         chosen = (
             tf.one_hot(inputs, positions, dtype=tf.int32)
             * tf.cast(inputs > 0, tf.int32)[..., None]
@@ -342,10 +351,7 @@ class PointerTask:
             tf.concat([inputs, tf.zeros_like(inputs)], axis=1)[:, 1:2],
             tf.shape(inputs),
         )
-        allowed = self.choices(points, point_mask, visited, count, first, inputs)
-        return allowed | tf.one_hot(
-            tf.maximum(targets, 0), positions, on_value=True, off_value=False
-        )
+        return self.choices(points, point_mask, visited, count, first, inputs)
 
     def _dataset(self, part: dict, batch_size: int, seed: int | None):
         inputs, targets = sequences(part["answers"])

@@ -198,13 +198,9 @@ class Triangulations(_pointer.PointerTask):
         whole = tf.range(tf.shape(answers)[1])[None, :] < (count // 3 * 3)[:, None]
         return tf.where(whole, answers, -1)
 
-    def forced_choices(self, points, point_mask, inputs, targets):
+    def forced_rules(self, points, point_mask, inputs, targets):
         count = tf.cumsum(tf.cast(inputs > 0, tf.int32), axis=1)
-        allowed = delaunay_choices(points, point_mask, tf.maximum(targets, 0), count)
-        positions = tf.shape(points)[1] + 1
-        return allowed | tf.one_hot(
-            tf.maximum(targets, 0), positions, on_value=True, off_value=False
-        )
+        return delaunay_choices(points, point_mask, tf.maximum(targets, 0), count)
 
     def best_beam(self, points, answers, usable):
         """The usable beam with the most whole triangles (every triangulation

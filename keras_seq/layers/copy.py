@@ -97,9 +97,8 @@ class CopyMixture(keras.layers.Layer):
         # (batch, Tv, vocabulary): which vocabulary entry each source token is.
         ids = ops.cast(source_ids, "int32")
         if self.vocabulary_map is not None:
-            ids = ops.take(self.vocabulary_map, ops.maximum(ids, 0)) * ops.cast(
-                ids >= 0, "int32"
-            ) - ops.cast(ids < 0, "int32")
+            mapped = ops.take(self.vocabulary_map, ops.maximum(ids, 0))
+            ids = ops.where(ids >= 0, mapped, -1)
         # Each attention weight is added onto the vocabulary entry of the
         # token it attends: a scatter-add of batch * Tq * Tv values, instead
         # of a (batch, Tv, vocabulary) one-hot matrix and a matmul with it.

@@ -1,5 +1,6 @@
 """Metrics: nats and bits per character, confusion matrices and macro-F1,
-corpus BLEU, tour lengths and gaps, convex-hull accuracy and area coverage."""
+corpus BLEU, tour lengths and gaps, convex-hull accuracy and area coverage,
+labelled bracket scores of trees."""
 
 import math
 
@@ -116,4 +117,51 @@ def hull_metrics(points, hulls, true_hulls) -> dict:
         "accuracy": 100.0 * float(np.mean(exact)),
         "area_coverage": 100.0 * float(np.mean(coverage)),
         "valid_percent": 100.0 * float(np.mean(valid)),
+    }
+
+
+def bracket_scores(predicted: list[str], gold: list[str]) -> dict:
+    """Labelled bracket precision, recall and F1 of bracketed trees, as EVALB
+    counts them over a corpus (Sekine and Collins 1997): every node is a
+    `(label, first leaf, last leaf)` bracket, a predicted bracket matches at
+    most one gold bracket, and the counts are summed over all trees before
+    dividing. Unlike EVALB's usual parameter file, punctuation counts and no
+    labels are taken as equal. An output that is not one well-formed tree
+    matches nothing and counts no predicted brackets.
+
+    Returns percentages: `exact` (the whole tree equal), `precision`,
+    `recall`, `f1` and `well_formed`.
+    """
+    from keras_seq.data.trees import labelled_spans, read_tree, to_brackets
+
+    if len(predicted) != len(gold):
+        raise ValueError(
+            f"`predicted` and `gold` must have the same length. Received: "
+            f"{len(predicted)} and {len(gold)}"
+        )
+    matched = predicted_count = gold_count = exact = well_formed = 0
+    for output, reference in zip(predicted, gold):
+        gold_tree = read_tree(reference)
+        if gold_tree is None:
+            raise ValueError(f"A gold tree is not well-formed: {reference!r}")
+        gold_spans = labelled_spans(gold_tree)
+        gold_count += sum(gold_spans.values())
+        tree = read_tree(output)
+        if tree is None:
+            continue
+        well_formed += 1
+        spans = labelled_spans(tree)
+        predicted_count += sum(spans.values())
+        matched += sum((spans & gold_spans).values())
+        exact += to_brackets(tree) == to_brackets(gold_tree)
+    precision = matched / predicted_count if predicted_count else 0.0
+    recall = matched / gold_count if gold_count else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if matched else 0.0
+    count = max(1, len(gold))
+    return {
+        "exact": 100.0 * exact / count,
+        "precision": 100.0 * precision,
+        "recall": 100.0 * recall,
+        "f1": 100.0 * f1,
+        "well_formed": 100.0 * well_formed / count,
     }

@@ -1,6 +1,6 @@
 """Plots people would rather look at than read: learning curves, confusion
 matrices, gradient norms, attention heatmaps, tours, hulls and
-triangulations, captioned images."""
+triangulations, captioned images, trees."""
 
 from __future__ import annotations
 
@@ -277,4 +277,66 @@ def captioned_image(
         axes[index + 1].set_title(words[index], fontsize=9)
     for axis in axes:
         axis.axis("off")
+    return _save(figure, output_png)
+
+
+def tree(root, output_png: Path, title: str = "") -> Path:
+    """A tree (`keras_seq.data.trees.Node`) drawn top down: leaves in order
+    along the bottom, every node above the middle of its children."""
+    labels: list[tuple[float, float, str, bool]] = []
+    edges: list[tuple[tuple[float, float], tuple[float, float]]] = []
+    next_leaf = [0.0]
+
+    def depth_of(node) -> int:
+        if isinstance(node, str):
+            return 0
+        return 1 + max((depth_of(child) for child in node.children), default=0)
+
+    height = depth_of(root)
+
+    def place(node, depth: int) -> tuple[float, float]:
+        if isinstance(node, str):
+            point = (next_leaf[0], -height)
+            next_leaf[0] += 1.0
+            labels.append((*point, node, True))
+            return point
+        children = [place(child, depth + 1) for child in node.children]
+        if children:
+            x = (children[0][0] + children[-1][0]) / 2
+        else:
+            x = next_leaf[0]
+            next_leaf[0] += 1.0
+        point = (x, -depth)
+        labels.append((*point, node.label, False))
+        edges.extend((point, child) for child in children)
+        return point
+
+    place(root, 0)
+    width = max(next_leaf[0], 1.0)
+    figure, axis = plt.subplots(
+        figsize=(min(2.0 + 0.9 * width, 30.0), 1.0 + 0.75 * (height + 1))
+    )
+    for (x0, y0), (x1, y1) in edges:
+        axis.plot([x0, x1], [y0, y1], "-", color="0.6", lw=1, zorder=1)
+    for x, y, text, is_leaf in labels:
+        axis.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="black" if is_leaf else "tab:blue",
+            bbox={
+                "boxstyle": "round,pad=0.25",
+                "facecolor": "white" if is_leaf else "#e8f0fb",
+                "edgecolor": "0.7",
+            },
+            zorder=2,
+        )
+    axis.set_xlim(-0.7, width - 0.3)
+    axis.set_ylim(-height - 0.6, 0.6)
+    axis.axis("off")
+    if title:
+        axis.set_title(title, fontsize=10)
     return _save(figure, output_png)

@@ -75,16 +75,9 @@ warnings.filterwarnings("ignore", message="Layer 'step' .* mask", category=UserW
 
 
 @dataclasses.dataclass(frozen=True)
-class Config(TrainingConfig):
-    data: str = option("ding_de_en", help="data: " + ", ".join(DATA_SOURCES))
-    limit: int = option(
-        0, minimum=0, help="use at most this many sentence pairs; 0: all"
-    )
-    direction: str = option(
-        "forward",
-        choices=("forward", "reverse"),
-        help="forward: first column to second (de to en); reverse: the other way",
-    )
+class Seq2SeqConfig(TrainingConfig):
+    """The encoder-decoder's settings, shared with the tasks built on it."""
+
     attention: str = option(
         "additive", choices=("none", "dot", "additive"), help="attention kind"
     )
@@ -103,11 +96,6 @@ class Config(TrainingConfig):
         help="with attention: a pointer-generator (See et al. 2017), whose "
         "learned gate mixes copying the attended source tokens into the "
         "output with generating from the vocabulary",
-    )
-    tokens: str = option(
-        "subword",
-        choices=TOKEN_KINDS,
-        help="word: whole words; subword: pieces learnt by byte-pair merges",
     )
     cell: str = option("gru", choices=CELLS, help="recurrent cell")
     units: int = option(128, minimum=1, help="encoder units per direction")
@@ -132,18 +120,6 @@ class Config(TrainingConfig):
     max_tokens: int = option(
         40, minimum=2, help="longest sentence kept (words or pieces)"
     )
-    phrases: int = option(
-        30000,
-        minimum=0,
-        help="ding_de_en only: add up to this many of the dictionary's word and "
-        "phrase pairs to the training pairs (with tokens=word, only pairs "
-        "whose words are all known)",
-    )
-    fresh_phrases: bool = option(
-        False,
-        help="with phrases: draw a new `phrases` of the dictionary's 341,502 "
-        "word and phrase pairs at random every epoch, instead of the same ones",
-    )
     beam_width: int = option(4, minimum=1, help="beam search width")
     length_penalty: float = option(1.0, minimum=0.0, help="beam length penalty")
     coverage_penalty: float = option(
@@ -158,6 +134,36 @@ class Config(TrainingConfig):
     learning_rate: float = config_lib.learning_rate(3e-3)
     lr_schedule: str = config_lib.lr_schedule("cosine")
     clipnorm: float = config_lib.clipnorm(1.0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Config(Seq2SeqConfig):
+    data: str = option("ding_de_en", help="data: " + ", ".join(DATA_SOURCES))
+    limit: int = option(
+        0, minimum=0, help="use at most this many sentence pairs; 0: all"
+    )
+    direction: str = option(
+        "forward",
+        choices=("forward", "reverse"),
+        help="forward: first column to second (de to en); reverse: the other way",
+    )
+    tokens: str = option(
+        "subword",
+        choices=TOKEN_KINDS,
+        help="word: whole words; subword: pieces learnt by byte-pair merges",
+    )
+    phrases: int = option(
+        30000,
+        minimum=0,
+        help="ding_de_en only: add up to this many of the dictionary's word and "
+        "phrase pairs to the training pairs (with tokens=word, only pairs "
+        "whose words are all known)",
+    )
+    fresh_phrases: bool = option(
+        False,
+        help="with phrases: draw a new `phrases` of the dictionary's 341,502 "
+        "word and phrase pairs at random every epoch, instead of the same ones",
+    )
 
 
 DEFAULT = Config()
@@ -213,6 +219,35 @@ def _lexicon(config: Config, vocabularies) -> list[tuple[str, str]]:
     return known
 
 
+def pair_batches(
+    pairs: list[tuple[str, str]],
+    tokenizers: tuple[Tokenizer, Tokenizer],
+    config: Seq2SeqConfig,
+    shuffle: bool,
+    take: int | None = None,
+) -> tf.data.Dataset:
+    """Batches of `({"source", "target_in"}, target_out)` ids of (source,
+    target) text pairs, for teacher forcing; shuffled with the seed (each
+    epoch anew), or the first `take` of a shuffle."""
+    source_tokens, target_tokens = tokenizers
+
+    def to_ids(source, target):
+        target_in, target_out = target_tokens.teacher_forcing(target)
+        source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
+        return {"source": source_ids, "target_in": target_in}, target_out
+
+    result = tf.data.Dataset.from_tensor_slices(
+        ([source for source, _ in pairs], [target for _, target in pairs])
+    )
+    if shuffle:
+        result = result.shuffle(len(pairs), seed=config.seed)
+    if take is not None:
+        result = result.take(take)
+    return result.batch(config.batch_size).map(
+        to_ids, num_parallel_calls=tf.data.AUTOTUNE
+    )
+
+
 def load_data(config: Config) -> Data:
     pairs = parallel.load_pairs(config.data)
     if config.direction == "reverse":
@@ -238,25 +273,13 @@ def load_data(config: Config) -> Data:
     if not subword:
         pool = _lexicon(config, vocabularies)
     lexicon = pool[: config.phrases]
-    source_tokens = Tokenizer(vocabularies[0], subword, config.max_tokens)
-    target_tokens = Tokenizer(vocabularies[1], subword, config.max_tokens)
-
-    def to_ids(source, target):
-        target_in, target_out = target_tokens.teacher_forcing(target)
-        source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
-        return {"source": source_ids, "target_in": target_in}, target_out
+    tokenizers = (
+        Tokenizer(vocabularies[0], subword, config.max_tokens),
+        Tokenizer(vocabularies[1], subword, config.max_tokens),
+    )
 
     def batches(part, shuffle, take=None):
-        result = tf.data.Dataset.from_tensor_slices(
-            ([s for s, _ in part], [t for _, t in part])
-        )
-        if shuffle:
-            result = result.shuffle(len(part), seed=config.seed)
-        if take is not None:
-            result = result.take(take)
-        return result.batch(config.batch_size).map(
-            to_ids, num_parallel_calls=tf.data.AUTOTUNE
-        )
+        return pair_batches(part, tokenizers, config, shuffle, take)
 
     training_batches = batches(train, True)
     if lexicon:
@@ -529,12 +552,17 @@ class Translator(inference.Decoder):
     def __init__(self, config: Config, pieces: inference.Pieces, data: Data):
         super().__init__(pieces, END_ID, extras=1)
         self.config = config
+        self.source_tokens, self.target_tokens = self.tokenizers(config, data)
+        self.resources = [self.source_tokens, self.target_tokens]
+
+    def tokenizers(self, config: Config, data: Data) -> tuple[Tokenizer, Tokenizer]:
         # A forced translation (for the attention plot) may be longer than
         # the training targets.
-        self.source_tokens, self.target_tokens = _tokenizers(
-            config, data, target_tokens=2 * config.max_tokens
-        )
-        self.resources = [self.source_tokens, self.target_tokens]
+        return _tokenizers(config, data, target_tokens=2 * config.max_tokens)
+
+    def max_length(self, source_length: tf.Tensor) -> tf.Tensor:
+        """The longest output for sources of `source_length` `[B]` tokens."""
+        return 2 * tf.reduce_max(source_length) + 10
 
     def source_ids(self, texts):
         ids = self.source_tokens.ids(texts)
@@ -559,7 +587,7 @@ class Translator(inference.Decoder):
             return logits, state
 
         source_length = tf.reduce_sum(tf.cast(source != PAD_ID, tf.int32), axis=1)
-        max_length = 2 * tf.reduce_max(source_length) + 10
+        max_length = self.max_length(source_length)
         first = tf.fill([tf.shape(source)[0]], START_ID)
         return inference.Start(step_fn, first, state, max_length)
 

@@ -23,12 +23,16 @@ from keras_seq.data.words import ids_to_text, tokenize, word_counts, word_vocabu
 TOKEN_KINDS = ("word", "subword")
 
 
-def sentence_vocabulary(texts: list[str], kind: str, size: int) -> Vocabulary:
-    """The sentence marks, then the words or subword pieces of `texts`:
-    `size` ids in all."""
+def sentence_vocabulary(
+    texts: list[str], kind: str, size: int, splitter: str = "words"
+) -> Vocabulary:
+    """The sentence marks, then the words or subword pieces of `texts`
+    (split as `keras_seq.data.words.tokenize` does with `splitter`): `size`
+    ids in all."""
+    counts = word_counts(texts, splitter)
     if kind == "subword":
-        return subwords.subword_vocabulary(word_counts(texts), size, SENTENCE_MARKS)
-    return word_vocabulary(texts, size, SENTENCE_MARKS)
+        return subwords.subword_vocabulary(counts, size, SENTENCE_MARKS)
+    return word_vocabulary(texts, size, SENTENCE_MARKS, splitter)
 
 
 class Tokenizer(tf.Module):
@@ -38,19 +42,27 @@ class Tokenizer(tf.Module):
         vocabulary: the words or pieces.
         subword: whether `vocabulary` holds pieces (`keras_seq.data.subwords`).
         max_tokens: ids kept per text.
+        splitter: how text is cut into words (`keras_seq.data.words.tokenize`).
     """
 
-    def __init__(self, vocabulary: Vocabulary, subword: bool, max_tokens: int):
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        subword: bool,
+        max_tokens: int,
+        splitter: str = "words",
+    ):
         super().__init__()
         self.symbols = vocabulary.symbols
         self.subword = subword
         self.max_tokens = max_tokens
+        self.splitter = splitter
         self.table = lookup_table(self.symbols)
 
     def split(self, texts: tf.Tensor) -> tuple[tf.RaggedTensor, tf.RaggedTensor]:
         """Ids `[B, (T)]` (int32) of `texts` and the words or pieces they
         stand for (unknown words as written)."""
-        words = tokenize(texts)
+        words = tokenize(texts, self.splitter)
         if self.subword:
             ids, strings = subwords.split_words(words.flat_values, self.table)
             ids = words.with_flat_values(ids).merge_dims(1, 2)
@@ -67,7 +79,7 @@ class Tokenizer(tf.Module):
 
     def text(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
         """The sentences of ids `[B, T]`, each cut after `lengths` `[B]` ids."""
-        texts = ids_to_text(self.symbols, ids, lengths)
+        texts = ids_to_text(self.symbols, ids, lengths, self.splitter)
         return subwords.join_pieces(texts) if self.subword else texts
 
     def teacher_forcing(self, texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:

@@ -91,6 +91,30 @@ def shapes(folder: Path) -> Path:
     return folder / "captions.tsv"
 
 
+# Penn-Treebank-style trees of a toy grammar, every sentence a new mix of
+# its words.
+NOUNS = ("cat", "dog", "bird", "fish")
+VERBS = ("sees", "likes", "chases")
+
+
+def treebank(folder: Path) -> Path:
+    rng = np.random.default_rng(0)
+    lines = []
+    for _ in range(120):
+        subject, object_ = rng.choice(NOUNS, 2)
+        verb = rng.choice(VERBS)
+        object_phrase = f"(NP (DT the) (NN {object_}))"
+        if rng.random() < 0.5:
+            object_phrase = f"(NP {object_phrase} (PP (IN with) (NP (NN {subject}))))"
+        lines.append(
+            f"( (S (NP-SBJ (DT the) (NN {subject})) "
+            f"(VP (VBZ {verb}) {object_phrase}) (. .)) )"
+        )
+    path = folder / "trees.mrg"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 # The `data` setting of every task that reads files; the others generate
 # their data (cached under $KERAS_SEQ_DATA).
 FILES = {
@@ -98,6 +122,7 @@ FILES = {
     "translation": pairs,
     "text_classification": reviews,
     "captioning": shapes,
+    "parsing": treebank,
 }
 
 

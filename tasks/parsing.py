@@ -161,9 +161,12 @@ def load_data(config: Config) -> translation.Data:
     tokenizers = _tokenizers(config, data, config.max_tree_tokens)
 
     def batches(part, shuffle):
-        return translation.pair_batches(part, tokenizers, config, shuffle).prefetch(
-            tf.data.AUTOTUNE
-        )
+        # Trees run from 3 to `max_tree_tokens` tokens: training batches
+        # of alike lengths pad (and cost) far less.
+        lengths = [len(trees.bracket_tokens(tree)) for _, tree in part]
+        return translation.pair_batches(
+            part, tokenizers, config, shuffle, lengths=lengths
+        ).prefetch(tf.data.AUTOTUNE)
 
     data.train = batches(train, True)
     data.validation = batches(validation, False)

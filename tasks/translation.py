@@ -219,16 +219,28 @@ def _lexicon(config: Config, vocabularies) -> list[tuple[str, str]]:
     return known
 
 
+# With lengths, a shuffled stream is cut into runs of this many batches,
+# each sorted by length before it is batched, and the batches shuffled.
+SORTED_RUN = 32
+
+
 def pair_batches(
     pairs: list[tuple[str, str]],
     tokenizers: tuple[Tokenizer, Tokenizer],
     config: Seq2SeqConfig,
     shuffle: bool,
     take: int | None = None,
+    lengths: list[int] | None = None,
 ) -> tf.data.Dataset:
     """Batches of `({"source", "target_in"}, target_out)` ids of (source,
     target) text pairs, for teacher forcing; shuffled with the seed (each
-    epoch anew), or the first `take` of a shuffle."""
+    epoch anew), or the first `take` of a shuffle.
+
+    With `lengths` (one per pair) and `shuffle`, each batch holds pairs of
+    about the same length, so that little of it is padding: a shuffled
+    run of `SORTED_RUN` batches is sorted by length, cut into batches and
+    those shuffled, so every epoch still sees new batches.
+    """
     source_tokens, target_tokens = tokenizers
 
     def to_ids(source, target):
@@ -236,13 +248,35 @@ def pair_batches(
         source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
         return {"source": source_ids, "target_in": target_in}, target_out
 
-    result = tf.data.Dataset.from_tensor_slices(
-        ([source for source, _ in pairs], [target for _, target in pairs])
-    )
+    columns = ([source for source, _ in pairs], [target for _, target in pairs])
+    sort = lengths is not None and shuffle and take is None
+    if sort:
+        columns = (*columns, lengths)
+    result = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
         result = result.shuffle(len(pairs), seed=config.seed)
     if take is not None:
         result = result.take(take)
+    if sort:
+
+        def sorted_run(sources, targets, run_lengths):
+            order = tf.argsort(run_lengths, stable=True)
+            return tf.gather(sources, order), tf.gather(targets, order)
+
+        run = SORTED_RUN * config.batch_size
+        result = (
+            result.batch(run)
+            .map(sorted_run)
+            .unbatch()
+            .batch(config.batch_size)
+            .shuffle(SORTED_RUN, seed=config.seed)
+            .apply(
+                tf.data.experimental.assert_cardinality(
+                    training.steps_for(len(pairs), config.batch_size)
+                )
+            )
+        )
+        return result.map(to_ids, num_parallel_calls=tf.data.AUTOTUNE)
     return result.batch(config.batch_size).map(
         to_ids, num_parallel_calls=tf.data.AUTOTUNE
     )

@@ -1,6 +1,6 @@
 """Plots people would rather look at than read: learning curves, confusion
 matrices, gradient norms, attention heatmaps, tours, hulls and
-triangulations, captioned images, trees."""
+triangulations, captioned images, trees, image grids and drawing steps."""
 
 from __future__ import annotations
 
@@ -339,4 +339,44 @@ def tree(root, output_png: Path, title: str = "") -> Path:
     axis.axis("off")
     if title:
         axis.set_title(title, fontsize=10)
+    return _save(figure, output_png)
+
+
+def image_grid(images, output_png: Path, title: str = "", columns: int = 8) -> Path:
+    """Grey images `[N, H, W]` in [0, 1], in rows of `columns`."""
+    import numpy as np
+
+    images = np.asarray(images)
+    columns = min(columns, len(images))
+    rows = -(-len(images) // columns)
+    figure, axes = plt.subplots(
+        rows, columns, figsize=(1.2 * columns, 1.2 * rows + 0.4), squeeze=False
+    )
+    for axis in axes.flat:
+        axis.axis("off")
+    for axis, image in zip(axes.flat, images):
+        axis.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _save(figure, output_png)
+
+
+def image_steps(canvases, output_png: Path, title: str = "") -> Path:
+    """Canvases `[N, T, H, W]` in [0, 1]: a row per image, a column per step."""
+    import numpy as np
+
+    canvases = np.asarray(canvases)
+    count, steps = canvases.shape[:2]
+    figure, axes = plt.subplots(
+        count, steps, figsize=(0.9 * steps, 0.9 * count + 0.5), squeeze=False
+    )
+    for row in range(count):
+        for step in range(steps):
+            axis = axes[row, step]
+            axis.imshow(canvases[row, step], cmap="gray_r", vmin=0.0, vmax=1.0)
+            axis.axis("off")
+            if row == 0:
+                axis.set_title(str(step + 1), fontsize=7)
+    if title:
+        figure.suptitle(title, fontsize=10)
     return _save(figure, output_png)

@@ -9,6 +9,8 @@ from keras_seq.layers.attention import (
 from keras_seq.layers.blocks import dense_block, residual_block, small_resnet
 from keras_seq.layers.copy import CopyMixture
 from keras_seq.layers.decoder import InputFeedingDecoder
+from keras_seq.layers.draw import DRAW
+from keras_seq.layers.glimpse import GaussianGlimpse, GaussianWrite
 from keras_seq.layers.lexical import LexicalContext
 from keras_seq.layers.recurrent import (
     GRU,
@@ -24,8 +26,11 @@ __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
     "CopyMixture",
+    "DRAW",
     "DotAttention",
     "GRU",
+    "GaussianGlimpse",
+    "GaussianWrite",
     "InputFeedingDecoder",
     "LSTM",
     "LexicalContext",

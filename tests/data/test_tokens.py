@@ -27,6 +27,25 @@ def test_tokenize_and_detokenize():
     assert joined.numpy().tolist() == [b"i am hungry."]
 
 
+def test_splitters_for_code_pretokenized_text_and_trees():
+    def split(text, splitter):
+        return [
+            t.decode() for t in words.tokenize(tf.constant([text]), splitter)[0].numpy()
+        ]
+
+    assert split("x+=f(Y)", "code") == ["x", "+", "=", "f", "(", "Y", ")"]
+    assert split("Ich bin's ,  da", "spaces") == ["Ich", "bin's", ",", "da"]
+    tree = "(S (NP XX) (VP XX (NP XX)))"
+    tokens = split(tree, "brackets")
+    assert tokens == ["(S", "(NP", "XX", ")", "(VP", "XX", "(NP", "XX", ")", ")", ")"]
+    vocabulary = sentence_vocabulary([tree], "word", 20, "brackets")
+    tokenizer = Tokenizer(vocabulary, False, 20, "brackets")
+    ids = tokenizer.ids(tf.constant([tree])).to_tensor()
+    assert tokenizer.text(ids, tf.constant([len(tokens)])).numpy()[0].decode() == tree
+    with pytest.raises(ValueError, match="`splitter` must be one of"):
+        words.tokenize(tf.constant(["a"]), "letters")
+
+
 def test_lookup_table_and_id_to_string_number_alike():
     symbols = ["a", "b"]
     ids = lookup_table(symbols).lookup(tf.constant(["b", "a", "zebra"])).numpy()

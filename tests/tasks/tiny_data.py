@@ -115,6 +115,21 @@ def treebank(folder: Path) -> Path:
     return path
 
 
+def digit_images(folder: Path) -> Path:
+    """40 PNGs of 28x28 strokes: a bar at a random place and angle."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    rows, columns = np.mgrid[0:28, 0:28]
+    for index in range(40):
+        angle, offset = rng.uniform(0, np.pi), rng.uniform(-6, 6)
+        distance = np.cos(angle) * (columns - 14) + np.sin(angle) * (rows - 14)
+        image = (np.abs(distance - offset) < 2.0).astype(np.uint8) * 255
+        png = tf.io.encode_png(image[..., None]).numpy()
+        (folder / f"{index:02d}.png").write_bytes(png)
+    return folder
+
+
 # The `data` setting of every task that reads files; the others generate
 # their data (cached under $KERAS_SEQ_DATA).
 FILES = {
@@ -123,6 +138,7 @@ FILES = {
     "text_classification": reviews,
     "captioning": shapes,
     "parsing": treebank,
+    "draw": digit_images,
 }
 
 

@@ -243,6 +243,9 @@ def pair_batches(
     """
     source_tokens, target_tokens = tokenizers
 
+    # Plain TensorFlow ops: tracing them through autograph costs seconds
+    # per data set and converts nothing.
+    @tf.autograph.experimental.do_not_convert
     def to_ids(source, target):
         target_in, target_out = target_tokens.teacher_forcing(target)
         source_ids = source_tokens.ids(source).to_tensor(PAD_ID)

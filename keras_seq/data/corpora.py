@@ -111,15 +111,22 @@ def _xml() -> str:
     return _debian_files("docbook-xsl", (".xsl",), unique=True)
 
 
-def _python() -> str:
+def stdlib_paths() -> list[Path]:
+    """The `.py` files of this interpreter's standard library, in path
+    order, without its tests, IDLE, lib2to3 and installed packages."""
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     skipped = {"site-packages", "dist-packages", "test", "tests", "idlelib", "lib2to3"}
-    paths = sorted(
+    return sorted(
         path
         for path in stdlib.rglob("*.py")
         if not skipped.intersection(path.relative_to(stdlib).parts)
     )
+
+
+def _python() -> str:
+    paths = stdlib_paths()
     if not paths:
+        stdlib = sysconfig.get_paths()["stdlib"]
         raise UserError(f"No Python sources found under {stdlib}")
     return "\n".join(
         path.read_text(encoding="utf-8", errors="replace") for path in paths

@@ -31,12 +31,11 @@ import ast
 import collections
 import re
 import sys
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple, Union
 
-from keras_seq.data import sources
+from keras_seq.data import corpora, sources
 from keras_seq.errors import UserError
 
 WORD = "XX"
@@ -235,16 +234,6 @@ def code_text(source: str) -> str:
     return " ".join(_CODE_TOKEN.findall(source))
 
 
-def _stdlib_paths() -> list[Path]:
-    stdlib = Path(sysconfig.get_paths()["stdlib"])
-    skipped = {"site-packages", "dist-packages", "test", "tests", "idlelib", "lib2to3"}
-    return sorted(
-        path
-        for path in stdlib.rglob("*.py")
-        if not skipped.intersection(path.relative_to(stdlib).parts)
-    )
-
-
 def python_statements(paths: list[Path]) -> Iterator[tuple[str, ast.stmt]]:
     """`(source, statement)` of every one-line statement in `paths` that
     is not a block (no def, class, if or loop headers), first occurrences."""
@@ -271,7 +260,7 @@ def python_statements(paths: list[Path]) -> Iterator[tuple[str, ast.stmt]]:
 
 def _python_ast(words: str) -> list[tuple[str, str]]:
     def build(folder: Path) -> None:
-        paths = _stdlib_paths()
+        paths = corpora.stdlib_paths()
         if not paths:
             raise UserError("No Python sources found in this interpreter's library")
         rows = [

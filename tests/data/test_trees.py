@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from keras_seq.data import trees
+from keras_seq.data import corpora, trees
 from keras_seq.data.trees import Node
 from keras_seq.errors import UserError
 from keras_seq.metrics import bracket_scores
@@ -30,7 +30,7 @@ def test_python_statements_become_their_syntax_trees():
 
 
 def test_every_tree_of_a_library_sample_reads_back_as_written():
-    paths = trees._stdlib_paths()[:20]
+    paths = corpora.stdlib_paths()[:20]
     statements = list(trees.python_statements(paths))
     assert len(statements) > 500
     for words in trees.WORD_MODES:

@@ -342,8 +342,11 @@ def tree(root, output_png: Path, title: str = "") -> Path:
     return _save(figure, output_png)
 
 
-def image_grid(images, output_png: Path, title: str = "", columns: int = 8) -> Path:
-    """Grey images `[N, H, W]` in [0, 1], in rows of `columns`."""
+def image_grid(
+    images, output_png: Path, title: str = "", columns: int = 8, inverted=True
+) -> Path:
+    """Grey images `[N, H, W]` in [0, 1], in rows of `columns`; `inverted`
+    draws 1 as black (ink on paper, for digits)."""
     import numpy as np
 
     images = np.asarray(images)
@@ -355,7 +358,39 @@ def image_grid(images, output_png: Path, title: str = "", columns: int = 8) -> P
     for axis in axes.flat:
         axis.axis("off")
     for axis, image in zip(axes.flat, images):
-        axis.imshow(image, cmap="gray_r", vmin=0.0, vmax=1.0)
+        axis.imshow(image, cmap="gray_r" if inverted else "gray", vmin=0.0, vmax=1.0)
+    if title:
+        figure.suptitle(title, fontsize=10)
+    return _save(figure, output_png)
+
+
+def completions(
+    sources, continued, rows: int, output_png: Path, title: str = "", inverted=True
+) -> Path:
+    """Grey images `[N, H, W]` in [0, 1] and their continuations from row
+    `rows` on: a row per image, the source, what was kept, and the result."""
+    import numpy as np
+
+    sources, continued = np.asarray(sources), np.asarray(continued)
+    kept = sources.copy()
+    kept[:, rows:] = 0.0 if inverted else 0.5
+    columns = (
+        ("source", sources),
+        (f"top {rows} rows", kept),
+        ("continued", continued),
+    )
+    figure, axes = plt.subplots(
+        len(sources), 3, figsize=(4.2, 1.4 * len(sources) + 0.5), squeeze=False
+    )
+    for row in range(len(sources)):
+        for column, (label, images) in enumerate(columns):
+            axis = axes[row, column]
+            axis.imshow(
+                images[row], cmap="gray_r" if inverted else "gray", vmin=0.0, vmax=1.0
+            )
+            axis.axis("off")
+            if row == 0:
+                axis.set_title(label, fontsize=8)
     if title:
         figure.suptitle(title, fontsize=10)
     return _save(figure, output_png)

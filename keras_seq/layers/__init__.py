@@ -20,24 +20,34 @@ from keras_seq.layers.recurrent import (
     set_fused_rnn,
 )
 from keras_seq.layers.rnn import RNNStack, rnn_stack
+from keras_seq.layers.spatial import (
+    CausalNeighbourhood,
+    IndependentPixels,
+    MaskedConv2D,
+    SpatialLSTM,
+)
 from keras_seq.layers.tokens import PrependToken
 
 __all__ = [
     "AdditiveAttention",
     "AttentionPooling",
+    "CausalNeighbourhood",
     "CopyMixture",
     "DRAW",
     "DotAttention",
     "GRU",
     "GaussianGlimpse",
     "GaussianWrite",
+    "IndependentPixels",
     "InputFeedingDecoder",
     "LSTM",
     "LexicalContext",
+    "MaskedConv2D",
     "PointerAttention",
     "PrependToken",
     "RNNStack",
     "SimpleRNN",
+    "SpatialLSTM",
     "dense_block",
     "fused_rnn_enabled",
     "residual_block",

@@ -130,6 +130,28 @@ def digit_images(folder: Path) -> Path:
     return folder
 
 
+def write_pattern(path: Path, pixels: np.ndarray, name: str = "tiny") -> Path:
+    """A GIMP pattern file (.pat) of uint8 pixels `[H, W, C]`."""
+    import struct
+
+    height, width, depth = pixels.shape
+    title = name.encode() + b"\0"
+    header = struct.pack(">5I4s", 24 + len(title), 1, width, height, depth, b"GPAT")
+    path.write_bytes(header + title + pixels.astype(np.uint8).tobytes())
+    return path
+
+
+def patterns(folder: Path) -> str:
+    """Three 12x12 GIMP patterns: stripes in RGB, checks and a ramp in grey."""
+    rows, columns = np.mgrid[0:12, 0:12]
+    stripes = np.where(columns % 4 < 2, 200, 40)
+    write_pattern(folder / "stripes.pat", np.stack([stripes] * 3, -1), "Stripes")
+    checks = np.where((rows // 3 + columns // 3) % 2 == 0, 230, 20)
+    write_pattern(folder / "checks.pat", checks[..., None], "Checks")
+    write_pattern(folder / "ramp.pat", (rows * 20)[..., None], "Ramp")
+    return f"pat:{folder}"
+
+
 # The `data` setting of every task that reads files; the others generate
 # their data (cached under $KERAS_SEQ_DATA).
 FILES = {
@@ -139,6 +161,7 @@ FILES = {
     "captioning": shapes,
     "parsing": treebank,
     "draw": digit_images,
+    "spatial_lstm": patterns,
 }
 
 
@@ -156,5 +179,6 @@ def settings(task: str, folder: Path) -> dict[str, str]:
     found = dict(RUN_SETTINGS.get(task, {}))
     if task in FILES:
         folder.mkdir(parents=True, exist_ok=True)
-        found["data"] = f"file:{FILES[task](folder)}"
+        written = FILES[task](folder)
+        found["data"] = written if isinstance(written, str) else f"file:{written}"
     return found

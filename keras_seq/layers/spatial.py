@@ -181,8 +181,9 @@ class SpatialLSTM(keras.layers.Layer):
     def call(self, inputs):
         height, width = inputs.shape[1], inputs.shape[2]
         diagonals = height + width - 1
-        # Time-major over the anti-diagonals: [D, B, H, 5 units].
-        projected = ops.transpose(skew(self.project(inputs)), (2, 0, 1, 3))
+        # Time-major over the anti-diagonals, skewed before the projection
+        # (F features move, not 5 units): [D, B, H, 5 units].
+        projected = self.project(ops.transpose(skew(inputs), (2, 0, 1, 3)))
         rows, columns = np.mgrid[:diagonals, :height]
         inside = (columns <= rows) & (rows - columns < width)
         inside = ops.convert_to_tensor(inside[:, :, None], self.compute_dtype)

@@ -103,3 +103,11 @@ class TinyRuns:
 @pytest.fixture(scope="session")
 def tiny_runs(tmp_path_factory):
     return TinyRuns(tmp_path_factory.mktemp("tiny_runs"))
+
+
+def pytest_itemcollected(item):
+    """Under pytest-xdist (`--dist loadgroup`, the suite's default), every
+    test that needs a tiny task run goes to the same worker, so each run is
+    made once; the other tests spread over the workers."""
+    if "tiny_runs" in getattr(item, "fixturenames", ()):
+        item.add_marker(pytest.mark.xdist_group("tiny_runs"))

@@ -269,10 +269,31 @@ def cached_folder(name: str, build: Callable[[Path], None]) -> Path:
     target = data_home() / name
     if target.is_dir():
         return target
-    print(f"Preparing data {name!r} in {target} (once; cached afterwards)")
-    with _staging(target) as staging:
-        build(staging)
+    with _locked(target):
+        if target.is_dir():  # another process built it while we waited
+            return target
+        print(f"Preparing data {name!r} in {target} (once; cached afterwards)")
+        with _staging(target) as staging:
+            build(staging)
     return target
+
+
+@contextlib.contextmanager
+def _locked(target: Path) -> Iterator[None]:
+    """Holds an exclusive lock on `target`'s lock file, so that processes
+    filling the same cache (two test workers, two runs) take turns."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock
+        yield
+        return
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def fetch_and_extract(

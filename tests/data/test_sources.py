@@ -105,11 +105,42 @@ def test_interrupted_build_leaves_no_cache(data_home):
     with pytest.raises(RuntimeError):
         sources.cached_folder("corpus", failing)
     assert not (data_home / "corpus").exists()
-    assert [p for p in data_home.iterdir()] == []
+    # Only the lock file that builders take turns on is left.
+    assert [p.name for p in data_home.iterdir()] == [".corpus.lock"]
     folder = sources.cached_folder("corpus", lambda s: (s / "x.txt").write_text("x"))
     assert (folder / "x.txt").read_text() == "x"
     # Cached: the build is not called again.
     assert sources.cached_folder("corpus", failing) == folder
+
+
+def test_a_second_builder_waits_and_reads_the_first_one_s_cache(data_home):
+    import threading
+
+    started, release, built = threading.Event(), threading.Event(), []
+
+    def slow(staging):
+        built.append("first")
+        started.set()
+        release.wait(10)
+        (staging / "x.txt").write_text("first")
+
+    def second(staging):
+        built.append("second")
+
+    first = threading.Thread(target=sources.cached_folder, args=("corpus", slow))
+    first.start()
+    started.wait(10)
+    waiting = threading.Thread(
+        target=lambda: built.append(sources.cached_folder("corpus", second))
+    )
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive(), "the second builder did not wait for the lock"
+    release.set()
+    first.join(10)
+    waiting.join(10)
+    assert built == ["first", data_home / "corpus"]
+    assert (data_home / "corpus" / "x.txt").read_text() == "first"
 
 
 def test_fetch_failure_says_what_was_tried_and_how_to_supply_it(data_home):

@@ -107,3 +107,14 @@ def test_predict_scores_and_continues_pngs_or_draws_samples(tiny_run, tmp_path, 
     assert cli.main(["predict", "spatial_lstm", "--model", model, str(path)]) == 2
     error = capsys.readouterr().err
     assert "is 8x9; the model draws 8x8 images" in error and "Traceback" not in error
+
+
+@pytest.mark.data
+def test_the_gimp_patterns_are_58_grey_textures_split_by_pattern():
+    patterns = textures.load_patterns("gimp_textures")
+    assert len(patterns) == 58
+    assert all(p.dtype == np.uint8 and p.ndim == 2 for p in patterns.values())
+    assert {"leather", "burlap", "walnut", "granite1"} <= set(patterns)
+    train, validation, test = textures.split_patterns(sorted(patterns), seed=1337)
+    assert (len(train), len(validation), len(test)) == (46, 6, 6)
+    assert not set(test) & set(train) and not set(validation) & set(train)

@@ -200,7 +200,10 @@ def decode_all(
         The outputs of every example in order: a list of `str` for strings,
         else one array.
     """
-    compiled = tf.function(function, reduce_retracing=True)
+    # No autograph (as keras.export traces endpoints): the decoders loop
+    # with tf.while_loop, and converting every function they call would
+    # only cost tracing time.
+    compiled = tf.function(function, reduce_retracing=True, autograph=False)
     progress = keras.utils.Progbar(total, unit_name=unit) if total else None
     outputs = []
     for batch in inputs:

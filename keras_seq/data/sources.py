@@ -247,8 +247,8 @@ def extract_deb(archive: Path, folder: Path, select: Selector) -> int:
 
 @contextlib.contextmanager
 def _staging(target: Path) -> Iterator[Path]:
-    """A temporary folder beside `target`, renamed into place on success."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """A temporary folder beside `target` (whose parent `_locked` made),
+    renamed into place on success."""
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         yield staging

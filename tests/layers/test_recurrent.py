@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from keras_seq.kernels import tensorflow_rnn
 from keras_seq.layers import GRU, LSTM, RNNStack, SimpleRNN, recurrent
 
 LAYERS = {"lstm": LSTM, "gru": GRU, "rnn": SimpleRNN}
@@ -51,17 +52,25 @@ def _layer(cell, units, **kwargs):
     return layer
 
 
-def _outputs_and_gradients(layer, use_initial_state, mask, training=True):
-    """The layer's outputs and the gradients of a loss that reads them all."""
+def _outputs_and_gradients(
+    layer, use_initial_state, mask, training=True, batch=4, static=False
+):
+    """The layer's outputs and the gradients of a loss that reads them all.
+
+    The shapes are unknown when the function is traced unless `static`.
+    """
     num_states = 2 if isinstance(layer, keras.layers.LSTM) else 1
     units = layer.cell.units
-    x = tf.constant(_random((4, 7, 3), seed=1))
-    states = [tf.constant(_random((4, units), seed=2 + i)) for i in range(num_states)]
-    probes = [tf.constant(_random((4, 7, units), seed=5))] + [
-        tf.constant(_random((4, units), seed=6 + i)) for i in range(num_states)
+    x = tf.constant(_random((batch, 7, 3), seed=1))
+    states = [
+        tf.constant(_random((batch, units), seed=2 + i)) for i in range(num_states)
     ]
-    spec = tf.TensorSpec([None, None, 3])
-    state_spec = [tf.TensorSpec([None, units])] * num_states
+    probes = [tf.constant(_random((batch, 7, units), seed=5))] + [
+        tf.constant(_random((batch, units), seed=6 + i)) for i in range(num_states)
+    ]
+    rows, steps = (batch, 7) if static else (None, None)
+    spec = tf.TensorSpec([rows, steps, 3])
+    state_spec = [tf.TensorSpec([rows, units])] * num_states
 
     @tf.function(input_signature=[spec, state_spec])
     def run(x, states):
@@ -123,6 +132,35 @@ def test_outputs_and_gradients_are_the_keras_layers(
     for output, expected in zip(outputs, expected_outputs):
         np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     assert len(gradients) == len(expected_gradients)
+    for gradient, expected in zip(gradients, expected_gradients):
+        np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell", sorted(LAYERS))
+def test_a_batch_split_in_two_loops_gives_the_keras_layers_numbers(cell, monkeypatch):
+    # 17 rows known when traced: two loops, over 8 and 9 rows, joined again.
+    batch = 17
+    assert tensorflow_rnn._row_parts(2 * tensorflow_rnn.MIN_PART_ROWS - 1) == 1
+    parts_run = []
+    by_rows = tensorflow_rnn._by_rows
+
+    def spy(batch, parts, *args, **kwargs):
+        parts_run.append(parts)
+        return by_rows(batch, parts, *args, **kwargs)
+
+    monkeypatch.setattr(tensorflow_rnn, "_by_rows", spy)
+    units = recurrent.JIT_MIN_UNITS
+    outputs, gradients = _outputs_and_gradients(
+        _layer(cell, units), True, None, batch=batch, static=True
+    )
+    expected_outputs, expected_gradients = _outputs_and_gradients(
+        _stock_loop(_layer(cell, units)), True, None, batch=batch, static=True
+    )
+    # The forward loop and the reverse one, each split in two.
+    assert parts_run == [2, 2]
+    for output, expected in zip(outputs, expected_outputs):
+        assert output.shape[0] == batch
+        np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-5)
     for gradient, expected in zip(gradients, expected_gradients):
         np.testing.assert_allclose(gradient, expected, rtol=1e-5, atol=1e-5)
 

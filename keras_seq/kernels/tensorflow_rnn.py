@@ -15,7 +15,8 @@ in), so that a reverse step is one matmul and a few multiplies. With
 arithmetic into one kernel. XLA compiles once per shape, so masked
 (variable-length) inputs whose length or batch size is not known when the
 graph is traced are padded with masked steps and rows to multiples of
-`BUCKET`, which bounds the number of compilations.
+`BUCKET`, which bounds the number of compilations. Each loop runs as two
+loops over half the batch's rows, side by side (see `ROW_PARTS`).
 
 The formulas, the weight layout and the masking rules are those of the Keras
 layers, so the numbers agree with them to float32 rounding. Inside, tensors

@@ -322,9 +322,10 @@ def _split_biases(kind, biases, units):
 # them poorly over two: at the char-RNN shape a step, [64, 256] x [256, 256]
 # for the vanilla RNN, leaves much of the second core idle. The rows of a
 # batch are independent, so each loop runs as two loops over half the rows,
-# which TensorFlow's executor runs side by side. Measured on 2 cores (layer
-# forward and backward, units 128 to 512, batches 16 to 256): 1.1 to 1.7
-# times faster up to 64 rows, within 5% either way at 256 rows or 512 units.
+# which TensorFlow's executor runs side by side. Measured on 2 cores (a
+# layer's forward and backward, units 128 to 512, batches 16 to 256): 1.07 to
+# 1.74 times as fast up to 64 rows; at 256 rows or 512 units, from 5% slower
+# (the vanilla RNN at 256 rows) to 9% faster.
 ROW_PARTS = 2
 MIN_PART_ROWS = 8
 
@@ -337,12 +338,12 @@ def _row_parts(batch):
     return ROW_PARTS
 
 
-def _by_rows(batch, parts, function, time_major):
+def _by_rows(batch, parts, function, state_leaves):
     """`function(rows)` over `parts` slices of the `batch` rows, joined again.
 
-    `function` returns a nest of tensors (None allowed); `time_major` says,
-    for its leaves in order, which have the batch on axis 1 (time-major
-    sequences) and which on axis 0 (states).
+    `function` returns a nest of tensors (None allowed); the leaves whose
+    positions are in `state_leaves` are states, with the batch on axis 0;
+    the others are time-major sequences, with the batch on axis 1.
     """
     if parts == 1:
         return function(slice(None))
@@ -350,8 +351,10 @@ def _by_rows(batch, parts, function, time_major):
     results = [function(slice(bounds[k], bounds[k + 1])) for k in range(parts)]
     flat = [tf.nest.flatten(result) for result in results]
     joined = [
-        None if pieces[0] is None else tf.concat(pieces, axis=1 if major else 0)
-        for pieces, major in zip(zip(*flat), time_major)
+        None
+        if pieces[0] is None
+        else tf.concat(pieces, axis=0 if leaf in state_leaves else 1)
+        for leaf, pieces in enumerate(zip(*flat))
     ]
     return tf.nest.pack_sequence_as(results[0], joined)
 
@@ -394,7 +397,8 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
                     units,
                     keep,
                 ),
-                time_major=[True] + [False] * count + [True] * 8,
+                # [sequence, *final states, *terms]
+                state_leaves=range(1, 1 + count),
             )
 
         outputs = run(keep_terms)
@@ -417,7 +421,8 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
                     recurrent_,
                     None if mask is None else mask[:, rows],
                 ),
-                time_major=[True, True] + [False] * count,
+                # [d_input, d_inner, *d_initial]
+                state_leaves=range(2, 2 + count),
             )
             previous = _previous(states_[0], sequence)
             if d_inner is None:

@@ -150,9 +150,8 @@ def _lstm_backward(d_states, finals, terms, recurrent_kernel, mask):
 
 def _gru_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
     gate_kernels = _gate_kernels(recurrent_kernel, units, 3)
-    # biases: the three input biases, then the recurrent bias.
-    input_biases = biases[:3]
-    recurrent_biases = tf.split(biases[3], 3)
+    # biases: the three input biases, then the three recurrent ones.
+    input_biases, recurrent_biases = biases[:3], biases[3:]
 
     def step(t, h):
         inner = [
@@ -311,10 +310,10 @@ def _no_gradient(values):
 
 def _split_biases(kind, biases, units):
     """The biases as the forward loop adds them: one per gate projection
-    (then the GRU's recurrent bias, added to h U whole)."""
+    (the GRU's input biases, then its recurrent ones)."""
     if kind == "gru":
         input_bias, recurrent_bias = biases
-        return [*tf.split(input_bias, 3), recurrent_bias]
+        return [*tf.split(input_bias, 3), *tf.split(recurrent_bias, 3)]
     return tf.split(biases[0], GATES[kind])
 
 

@@ -76,6 +76,14 @@ def clipnorm(default: float) -> Any:
     return option(default, minimum=0.0, help="global gradient norm; 0: off")
 
 
+def minutes(default: float = 0.0) -> Any:
+    """The `minutes` field: a wall-clock budget that `training.fit_task`
+    stops training at."""
+    return option(
+        default, minimum=0.0, help="stop training after this many minutes; 0: no limit"
+    )
+
+
 def dropout(default: float) -> Any:
     """A `dropout` field, with a task's default."""
     return option(default, minimum=0.0, maximum=0.95, help="dropout rate")

@@ -190,7 +190,11 @@ def fit_task(
 ) -> keras.callbacks.History:
     """`fit` for a task's pieces and data: trains `pieces.model` on
     `data.train`, validating on `data.validation` (the task contract's
-    `train`)."""
+    `train`), and stops after `config.minutes` when the config has that
+    field and it is not 0."""
+    budget = getattr(config, "minutes", 0.0)
+    if budget:
+        callbacks = [TimeBudget(budget * 60), *callbacks]
     return fit(
         pieces.model,
         data.train,

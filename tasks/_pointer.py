@@ -63,7 +63,7 @@ class PointerConfig(TrainingConfig):
     batch_size: int = config_lib.batch_size(128, "problems")
     learning_rate: float = config_lib.learning_rate(1e-3)
     clipnorm: float = config_lib.clipnorm(2.0)
-    minutes: float = option(0.0, minimum=0.0, help="stop training after; 0: no limit")
+    minutes: float = config_lib.minutes()
 
 
 def presets(default: PointerConfig) -> dict[str, PointerConfig]:
@@ -489,11 +489,7 @@ class PointerTask:
         )
         return inference.Pieces(model=model, encoder=encoder, step=step)
 
-    def train(self, config, pieces, data, output_dir, callbacks=()):
-        """`training.fit_task`, stopped after `config.minutes` when it is set."""
-        if config.minutes:
-            callbacks = [training.TimeBudget(config.minutes * 60), *callbacks]
-        return training.fit_task(config, pieces, data, output_dir, callbacks)
+    train = staticmethod(training.fit_task)
 
     def solve_all(self, function, points: np.ndarray, sizes: np.ndarray, batch=256):
         """Answers `[M, N]` of every point set, in batches, with a progress bar."""

@@ -57,9 +57,7 @@ class Config(TrainingConfig):
     latent_dim: int = option(100, minimum=1, help="latent dimensions per step")
     read_size: int = option(2, minimum=1, help="side of the read grid")
     write_size: int = option(5, minimum=1, help="side of the write grid")
-    minutes: float = option(
-        0.0, minimum=0.0, help="stop training after this many minutes; 0: no limit"
-    )
+    minutes: float = config_lib.minutes()
     epochs: int = config_lib.epochs(30)
     batch_size: int = config_lib.batch_size(100, "images")
     # 3e-3: after five epochs 187 nats against 1e-3's 195 (docs/results/images.md).
@@ -161,10 +159,7 @@ def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
     return inference.Pieces(model=model)
 
 
-def train(config: Config, pieces, data: Data, output_dir, callbacks=()):
-    if config.minutes:
-        callbacks = [training.TimeBudget(config.minutes * 60), *callbacks]
-    return training.fit_task(config, pieces, data, output_dir, callbacks)
+train = training.fit_task
 
 
 class Drawer(tf.Module):

@@ -70,9 +70,7 @@ class Config(TrainingConfig):
         2, minimum=1, help="the causal neighbourhood's reach (the first conv's)"
     )
     patch: int = option(24, minimum=4, help="textures: side of the patches")
-    minutes: float = option(
-        0.0, minimum=0.0, help="stop training after this many minutes; 0: no limit"
-    )
+    minutes: float = config_lib.minutes()
     epochs: int = config_lib.epochs(20)
     batch_size: int = config_lib.batch_size(50, "images")
     learning_rate: float = config_lib.learning_rate(2e-3)
@@ -203,10 +201,7 @@ def from_saved(config: Config, model: keras.Model) -> inference.Pieces:
     return inference.Pieces(model=model)
 
 
-def train(config: Config, pieces, data: Data, output_dir, callbacks=()):
-    if config.minutes:
-        callbacks = [training.TimeBudget(config.minutes * 60), *callbacks]
-    return training.fit_task(config, pieces, data, output_dir, callbacks)
+train = training.fit_task
 
 
 class Sampler(tf.Module):

@@ -6,11 +6,14 @@ import signal
 import subprocess
 import sys
 import time
+import types
 
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
+from keras_seq import config as config_lib
 from keras_seq import training
 from keras_seq.config import TrainingConfig
 from tests.conftest import PROJECT, TINY_PLAY, run_python
@@ -151,6 +154,25 @@ def test_time_budget_stops_training():
         callbacks=[budget],
     )
     assert len(history.history["loss"]) == 1 and budget.steps == 1
+
+
+@dataclasses.dataclass(frozen=True)
+class _BudgetConfig(TrainingConfig):
+    minutes: float = config_lib.minutes()
+
+
+def test_fit_task_stops_at_a_config_s_minutes(tmp_path):
+    def epochs_trained(config, folder):
+        model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        data = tf.data.Dataset.from_tensor_slices((np.ones((8, 1)), np.ones((8, 1))))
+        pieces = types.SimpleNamespace(model=model)
+        splits = types.SimpleNamespace(train=data.batch(1), validation=None)
+        history = training.fit_task(config, pieces, splits, tmp_path / folder)
+        return len(history.history["loss"])
+
+    assert epochs_trained(_BudgetConfig(epochs=3, minutes=1e-9), "budget") == 1
+    assert epochs_trained(_BudgetConfig(epochs=3), "no_budget") == 3
 
 
 @pytest.mark.slow

@@ -15,7 +15,11 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from keras_seq.layers.glimpse import GaussianGlimpse, GaussianWrite
+from keras_seq.layers.glimpse import (
+    GaussianGlimpse,
+    GaussianWrite,
+    covering_placement,
+)
 
 
 def gaussian_kl(mean, log_std):
@@ -46,6 +50,11 @@ class DRAW(keras.layers.Layer):
         write_size: int. the write grid's side (with attention).
         attention: bool. read and write through Gaussian grids; False reads
             the whole image and writes a whole canvas.
+        canvas_bias: bool. start every canvas from a learnt image of logits
+            (`initial_canvas`) instead of zeros, so that no write is spent
+            on what every image shares, such as a dark background; small
+            writes through a grid cannot darken a whole canvas in a few
+            steps. False for the layers saved before it existed.
         seed: int or None. seed of the posterior's noise in training.
 
     Call arguments:
@@ -77,6 +86,7 @@ class DRAW(keras.layers.Layer):
         read_size=2,
         write_size=5,
         attention=True,
+        canvas_bias=False,
         seed=None,
         **kwargs,
     ):
@@ -94,6 +104,7 @@ class DRAW(keras.layers.Layer):
         self.read_size = read_size
         self.write_size = write_size
         self.attention = attention
+        self.canvas_bias = canvas_bias
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
         pixels = height * width * channels
@@ -103,8 +114,21 @@ class DRAW(keras.layers.Layer):
         self.decoder_cell = keras.layers.LSTMCell(decoder_units, name="decoder")
         self.posterior = keras.layers.Dense(2 * latent_dim, name="posterior")
         if attention:
-            self.read_place = keras.layers.Dense(5, name="read_place")
-            self.write_place = keras.layers.Dense(5, name="write_place")
+            # Both grids start over the whole image (`covering_placement`).
+            self.read_place = keras.layers.Dense(
+                5,
+                bias_initializer=keras.initializers.Constant(
+                    covering_placement(read_size, height, width)
+                ),
+                name="read_place",
+            )
+            self.write_place = keras.layers.Dense(
+                5,
+                bias_initializer=keras.initializers.Constant(
+                    covering_placement(write_size, height, width)
+                ),
+                name="write_place",
+            )
             self.write_patch = keras.layers.Dense(
                 write_size * write_size * channels, name="write_patch"
             )
@@ -121,6 +145,19 @@ class DRAW(keras.layers.Layer):
         if self.attention:
             self.read_place.build((None, self.decoder_units))
             self.write_place.build((None, self.decoder_units))
+        if self.canvas_bias:
+            self.initial_canvas = self.add_weight(
+                shape=(self.height, self.width, self.channels),
+                initializer="zeros",
+                name="initial_canvas",
+            )
+
+    def _start_canvas(self, batch_size):
+        shape = (batch_size, self.height, self.width, self.channels)
+        canvas = ops.zeros(shape)
+        if self.canvas_bias:
+            canvas = canvas + self.initial_canvas[None]
+        return canvas
 
     def _zero_states(self, batch_size, units):
         return [ops.zeros((batch_size, units)), ops.zeros((batch_size, units))]
@@ -156,7 +193,7 @@ class DRAW(keras.layers.Layer):
             noise = keras.random.normal(
                 (batch_size, self.steps, self.latent_dim), seed=self.seed_generator
             )
-        canvas = ops.zeros_like(images)
+        canvas = self._start_canvas(batch_size)
         encoder_states = self._zero_states(batch_size, self.encoder_units)
         decoder_states = self._zero_states(batch_size, self.decoder_units)
         decoder_output = decoder_states[0]
@@ -186,7 +223,7 @@ class DRAW(keras.layers.Layer):
         """Canvas logits after every step, `[B, steps, H, W, C]`, drawn from
         latents `[B, steps, latent_dim]` (standard normal for samples)."""
         batch_size = ops.shape(latents)[0]
-        canvas = ops.zeros((batch_size, self.height, self.width, self.channels))
+        canvas = self._start_canvas(batch_size)
         decoder_states = self._zero_states(batch_size, self.decoder_units)
         drawn = []
         for step in range(self.steps):
@@ -213,5 +250,6 @@ class DRAW(keras.layers.Layer):
             "read_size": self.read_size,
             "write_size": self.write_size,
             "attention": self.attention,
+            "canvas_bias": self.canvas_bias,
             "seed": self.seed,
         }

@@ -10,6 +10,8 @@ numbers. Both take those numbers raw, as a `Dense(5)` gives them.
 
 from __future__ import annotations
 
+import math
+
 import keras
 from keras import ops
 
@@ -41,6 +43,21 @@ def gaussian_filters(parameters, height: int, width: int, size: int):
         return filters / ops.maximum(ops.sum(filters, axis=-1, keepdims=True), 1e-8)
 
     return bank(center_y, height), bank(center_x, width), ops.exp(log_gamma[:, 0])
+
+
+def covering_placement(size: int, height: int, width: int) -> list[float]:
+    """The five raw numbers of a grid that covers the whole image: centred,
+    one filter at the middle of each of `size` equal cells a side, each
+    filter half a cell wide (its standard deviation), intensity 1.
+
+    A `Dense(5)` whose bias starts here reads (or writes) every part of the
+    image from the first step; a bias of zeros puts a 2x2 grid's filters,
+    a pixel wide, on the image's corners, where digits have nothing to see.
+    """
+    longest = max(height, width)
+    cell = longest / size
+    unit_stride = (longest - 1) / max(size - 1, 1)
+    return [0.0, 0.0, 2 * math.log(cell / 2), math.log(cell / unit_stride), 0.0]
 
 
 @keras.saving.register_keras_serializable(package="keras_seq")

@@ -6,7 +6,7 @@ import pytest
 
 from keras_seq.layers import DRAW, GaussianGlimpse, GaussianWrite
 from keras_seq.layers.draw import gaussian_kl
-from keras_seq.layers.glimpse import gaussian_filters
+from keras_seq.layers.glimpse import covering_placement, gaussian_filters
 
 
 def _place(row, column, height, width, log_variance=-6.0, log_gamma=0.0):
@@ -113,6 +113,61 @@ def test_draw_gives_the_bounds_parts_and_survives_a_keras_round_trip(
     loaded = keras.saving.load_model(path)
     again = np.asarray(loaded.get_layer(layer.name)(batch, noise=noise))
     np.testing.assert_allclose(again, parts, rtol=1e-5)
+
+
+@pytest.mark.parametrize("size", [1, 2, 5])
+def test_a_covering_grid_sees_every_pixel_with_a_filter_in_each_cell(size):
+    parameters = np.array([covering_placement(size, 28, 20)], "float32")
+    filters_y, filters_x, gamma = gaussian_filters(parameters, 28, 20, size)
+    assert float(gamma[0]) == pytest.approx(1.0)
+    for filters, length in ((filters_y, 28), (filters_x, 20)):
+        filters = np.asarray(filters)[0]
+        pixels = np.arange(1, length + 1)
+        if length == 28:
+            # Along the longer side, filter i's centre of mass lies in the
+            # i-th of `size` equal cells (a shorter side's outer cells
+            # stick out of the image, as the paper's stride is one for both).
+            centres = filters @ pixels
+            edges = np.linspace(0.5, 28.5, size + 1)
+            assert ((centres > edges[:-1]) & (centres < edges[1:])).all()
+        # No pixel is left out: each gets a tenth of the best-read's weight.
+        weights = filters.sum(axis=0)
+        assert weights.min() > 0.1 * weights.max()
+
+
+def test_with_canvas_bias_every_canvas_starts_from_the_learnt_image():
+    layer = DRAW(
+        6,
+        5,
+        1,
+        steps=2,
+        encoder_units=4,
+        decoder_units=4,
+        latent_dim=2,
+        write_size=3,
+        canvas_bias=True,
+    )
+    batch = np.zeros((3, 6, 5, 1), "float32")
+    layer(batch)
+    start = np.random.default_rng(4).normal(size=(6, 5, 1)).astype("float32")
+    layer.initial_canvas.assign(start)
+    # With the writes zeroed, every canvas is the start image.
+    for weight in layer.write_patch.weights:
+        weight.assign(np.zeros(weight.shape, "float32"))
+    canvases, _ = layer.canvases(batch)
+    np.testing.assert_allclose(
+        np.asarray(canvases), np.broadcast_to(start, (3, 2, 6, 5, 1)), atol=1e-6
+    )
+    drawn = layer.generate(np.zeros((3, 2, 2), "float32"))
+    np.testing.assert_allclose(
+        np.asarray(drawn), np.broadcast_to(start, (3, 2, 6, 5, 1)), atol=1e-6
+    )
+    # A layer saved before the option existed has no such weight.
+    config = layer.get_config()
+    del config["canvas_bias"]
+    old = DRAW.from_config(config)
+    old(batch)
+    assert len(old.weights) == len(layer.weights) - 1
 
 
 def test_bad_sizes_are_refused():

@@ -1,5 +1,6 @@
 """The draw task: the session's tiny run, its pictures and predict."""
 
+import dataclasses
 import json
 
 import numpy as np
@@ -71,3 +72,39 @@ def test_the_npm_digits_are_ten_thousand_and_balanced():
     assert images.shape == (10000, 28, 28, 1)
     assert 0.0 <= images.min() and images.max() <= 1.0
     assert 0.1 < images.mean() < 0.15
+
+
+def test_a_new_model_starts_drawing_from_the_training_digits_mean():
+    from tasks import draw
+
+    means = np.random.default_rng(0).uniform(0, 1, (28, 28, 1)).astype("float32")
+    means[0, 0, 0] = 0.0  # clipped, not an infinite logit
+    data = draw.Data(None, None, None, None, (28, 28, 1), 100, means)
+    config = draw.PRESETS["tiny"]
+    layer = draw.build_model(config, data).model.get_layer("draw")
+    start = 1 / (1 + np.exp(-np.asarray(layer.initial_canvas)))
+    np.testing.assert_allclose(start, np.clip(means, 1e-3, 1 - 1e-3), rtol=1e-4)
+    plain = draw.build_model(dataclasses.replace(config, canvas_bias=False), data)
+    assert not plain.model.get_layer("draw").canvas_bias
+
+
+def test_the_kl_warmup_weighs_the_kl_term_in_training_only():
+    from tasks import draw
+
+    loss = draw.WarmedBound()
+    warmup = draw.KLWarmup(loss, steps=4)
+    parts = np.array([[2.0, 3.0]], "float32")
+    targets = np.zeros_like(parts)
+    for _ in range(2):
+        warmup.on_train_batch_begin(0)
+    assert float(loss(targets, parts)) == pytest.approx(2.0 + 0.5 * 3.0)
+    warmup.on_test_begin()  # validation scores the bound itself
+    assert float(loss(targets, parts)) == pytest.approx(5.0)
+    warmup.on_test_end()
+    assert float(loss.kl_weight.numpy()) == pytest.approx(0.5)
+    for _ in range(5):
+        warmup.on_train_batch_begin(0)
+    assert float(loss.kl_weight.numpy()) == 1.0
+    loss.kl_weight.assign(0.25)
+    warmup.on_train_end()
+    assert float(loss(targets, parts)) == pytest.approx(5.0)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 
 @dataclasses.dataclass
@@ -39,6 +40,28 @@ class Endpoints:
 
     functions: dict[str, tuple[Callable, Sequence[Any]]]
     track: Sequence[Any]
+
+
+def image_model_functions(model, image_spec: tf.TensorSpec) -> dict:
+    """The `generate` and `log_likelihood` endpoints of an image model.
+
+    `model` has `generate(count, temperature)`, uint8 images out, and
+    `log_likelihood(images)`, nats per image out; `image_spec` is the uint8
+    `images` input of the second.
+    """
+    return {
+        "generate": (
+            lambda count, temperature: {"images": model.generate(count, temperature)},
+            [
+                tf.TensorSpec([], tf.int32, name="count"),
+                tf.TensorSpec([], tf.float32, name="temperature"),
+            ],
+        ),
+        "log_likelihood": (
+            lambda images: {"nats": model.log_likelihood(images)},
+            [image_spec],
+        ),
+    }
 
 
 def build_archive(

@@ -21,6 +21,17 @@ def _save(figure, output_png: Path) -> Path:
     return output_png
 
 
+def text_image(image) -> str:
+    """A grey image in [0, 1], `[H, W]`, as text for a terminal: a character
+    a pixel, every other row (a character is about twice as tall as wide)."""
+    shades = " .:-=+*#%@"
+    rows = []
+    for row in image[::2]:
+        levels = [int(min(max(value, 0.0), 1.0) * (len(shades) - 1)) for value in row]
+        rows.append("".join(shades[level] for level in levels))
+    return "\n".join(rows)
+
+
 def read_history(path: Path) -> dict[str, list[float]]:
     """The columns of a Keras CSVLogger file, as lists of floats."""
     with open(path, newline="") as file:

@@ -292,41 +292,22 @@ def evaluate(config: Config, pieces, data: Data, output_dir=None) -> dict:
     return metrics
 
 
-def _ascii(image: np.ndarray) -> str:
-    """A grey image as text: a character a pixel, every other row."""
-    shades = " .:-=+*#%@"
-    rows = []
-    for row in image[::2]:
-        levels = (np.clip(row, 0, 1) * (len(shades) - 1)).astype(int)
-        rows.append("".join(shades[level] for level in levels))
-    return "\n".join(rows)
-
-
 def show(config: Config, pieces, data: Data) -> None:
+    from keras_seq import plots
+
     drawer = Drawer(config, pieces)
     sample = drawer.canvases(1, 1.0).numpy()[0, -1, ..., 0]
-    print(f"A sample, after {config.steps} steps:\n{_ascii(sample)}")
+    print(f"A sample, after {config.steps} steps:\n{plots.text_image(sample)}")
 
 
 def endpoints(config: Config, pieces, data: Data) -> export_lib.Endpoints:
     drawer = Drawer(config, pieces)
     height, width, channels = data.shape
     return export_lib.Endpoints(
-        functions={
-            "generate": (
-                lambda count, temperature: {
-                    "images": drawer.generate(count, temperature)
-                },
-                [
-                    tf.TensorSpec([], tf.int32, name="count"),
-                    tf.TensorSpec([], tf.float32, name="temperature"),
-                ],
-            ),
-            "log_likelihood": (
-                lambda images: {"nats": drawer.log_likelihood(images)},
-                [tf.TensorSpec([None, height, width, channels], tf.uint8, "images")],
-            ),
-        },
+        functions=export_lib.image_model_functions(
+            drawer,
+            tf.TensorSpec([None, height, width, channels], tf.uint8, "images"),
+        ),
         track=[pieces.model],
     )
 

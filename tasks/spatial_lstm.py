@@ -372,14 +372,11 @@ def evaluate(config: Config, pieces, data: Data, output_dir=None) -> dict:
 
 
 def show(config: Config, pieces, data: Data) -> None:
+    from keras_seq import plots
+
     sampler = Sampler(pieces.model)
     sample = sampler.generate(1, 1.0).numpy()[0, ..., 0] / 255.0
-    shades = " .:-=+*#%@"
-    rows = [
-        "".join(shades[int(value * (len(shades) - 1))] for value in row)
-        for row in sample[::2]
-    ]
-    print("A sample:\n" + "\n".join(rows))
+    print("A sample:\n" + plots.text_image(sample))
 
 
 def endpoints(config: Config, pieces, data: Data) -> export_lib.Endpoints:
@@ -388,19 +385,7 @@ def endpoints(config: Config, pieces, data: Data) -> export_lib.Endpoints:
     images = tf.TensorSpec([None, height, width, 1], tf.uint8, name="images")
     return export_lib.Endpoints(
         functions={
-            "generate": (
-                lambda count, temperature: {
-                    "images": sampler.generate(count, temperature)
-                },
-                [
-                    tf.TensorSpec([], tf.int32, name="count"),
-                    tf.TensorSpec([], tf.float32, name="temperature"),
-                ],
-            ),
-            "log_likelihood": (
-                lambda images: {"nats": sampler.log_likelihood(images)},
-                [images],
-            ),
+            **export_lib.image_model_functions(sampler, images),
             "complete": (
                 lambda images, rows, temperature: {
                     "images": sampler.continue_images(images, rows, temperature)

@@ -7,8 +7,10 @@ sequence of three indices per triangle, then an end token. The decoder may
 only write triangles that keep the answer a valid triangulation so far and
 in that order: each triangle starts at its smallest index, turns
 counter-clockwise, comes after the one before it (so none repeats), has no
-edge crossing an edge of an earlier triangle and no point inside it. That
-the triangles are Delaunay's (no point inside a triangle's circumcircle) is
+edge crossing an edge of an earlier triangle and no point inside it, and
+starts past a point only once that point's triangles are all written (their
+angles fill its full angle); the answer ends only when every point's are.
+That the triangles are Delaunay's (no point inside a triangle's circumcircle) is
 what the model learns. See `tasks/_pointer.py` for the model.
 
 Reference:
@@ -32,6 +34,10 @@ from tasks._pointer import PointerConfig
 # inside a triangle: float32 rounding of nearly collinear points does not
 # forbid a true triangle.
 EPSILON = 1e-7
+# A point's star is closed when the angles of its triangles add up to its
+# full angle (2 pi inside the hull, the hull's angle on it) within this many
+# radians: float32 angles of a true triangulation agree to about 1e-6.
+ANGLE_TOLERANCE = 1e-3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +66,38 @@ def _crosses(start, end, edge_start, edge_end):
     )
 
 
+def full_angles(points, point_mask):
+    """The angle around each point that its triangles must fill, float32
+    `[B, N]`: 2 pi inside the hull, the hull's inner angle at a hull corner
+    (pi on a hull edge).
+
+    From the directions to the other points: at a hull corner the largest
+    gap between neighbouring directions is at least pi, and the triangles
+    fill the rest.
+    """
+    offsets = points[:, None, :, :] - points[:, :, None, :]  # [B, p, q, 2]
+    directions = tf.atan2(offsets[..., 1], offsets[..., 0])
+    size = tf.shape(points)[1]
+    others = point_mask[:, None, :] & ~tf.eye(size, dtype=tf.bool)[None]
+    # Directions of non-points sort last, as copies of the largest one.
+    largest = tf.reduce_max(tf.where(others, directions, -np.pi - 1), -1)
+    ordered = tf.sort(tf.where(others, directions, largest[..., None]), axis=-1)
+    gaps = ordered[..., 1:] - ordered[..., :-1]
+    wrap = ordered[..., :1] + 2 * np.pi - largest[..., None]
+    gap = tf.reduce_max(tf.concat([gaps, wrap], -1), -1)
+    on_hull = gap >= np.pi - ANGLE_TOLERANCE
+    return tf.where(on_hull, 2 * np.pi - gap, 2 * np.pi)
+
+
+def _corner_angles(corners_xy):
+    """The inner angle at each corner of triangles `[..., 3, 2]`: `[..., 3]`."""
+    before = tf.roll(corners_xy, 1, axis=-2) - corners_xy
+    after = tf.roll(corners_xy, -1, axis=-2) - corners_xy
+    turn = before[..., 0] * after[..., 1] - before[..., 1] * after[..., 0]
+    dot = tf.reduce_sum(before * after, -1)
+    return tf.atan2(tf.abs(turn), dot)
+
+
 def delaunay_choices(points, point_mask, history, count):
     """The choices allowed at each step, bool `[B, T, N + 1]` (0: the end).
 
@@ -69,6 +107,13 @@ def delaunay_choices(points, point_mask, history, count):
             entries at and after a step's `count` are not read for it.
         count: int32 `[B, T]`, how many positions were chosen before each
             step.
+
+    Besides the rules of the module's docstring, a triangle may start at a
+    larger index than the one before it only when every point of smaller
+    index has its star closed (its finished triangles fill its full angle,
+    `full_angles`), since in the sorted order no later triangle can touch
+    such a point; and the answer may end only when every star is closed. A
+    step with no choice left may end.
     """
     padded = _pointer.with_token(points)
     real = tf.pad(point_mask, [[0, 0], [1, 0]])[:, None, :]  # [B, 1, P]
@@ -82,13 +127,14 @@ def delaunay_choices(points, point_mask, history, count):
     triangles = tf.shape(history)[1] // 3
     corners = tf.reshape(history[:, : 3 * triangles], [-1, triangles, 3])
     ends = tf.roll(corners, -1, axis=2)
-    finished = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
-    finished = tf.repeat(finished, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
+    done = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
+    finished = tf.repeat(done, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
 
     def coordinates(index):
         return _pointer.gather(padded, tf.reshape(index, [tf.shape(index)[0], -1]))
 
-    edge_start = coordinates(corners)[:, None, None]
+    corner_xy = coordinates(corners)  # [B, 3 * triangles, 2]
+    edge_start = corner_xy[:, None, None]
     edge_end = coordinates(ends)[:, None, None]
     candidates = padded[:, None, :, None, :]  # [B, 1, P, 1, 2]
     a_xy = _pointer.gather(padded, a)[:, :, None, :]  # [B, T, 1, 2]
@@ -111,9 +157,20 @@ def delaunay_choices(points, point_mask, history, count):
     )
     holds_a_point = tf.reduce_any(inside & real[:, :, None, :], axis=-1)
 
+    # The angle each point's finished triangles fill: [B, T, P].
+    angles = _corner_angles(tf.reshape(corner_xy, [-1, triangles, 3, 2]))
+    at_point = tf.one_hot(corners, tf.shape(padded)[1])  # [B, triangles, 3, P]
+    filled = tf.einsum("btr,brkp,brk->btp", tf.cast(done, tf.float32), at_point, angles)
+    full = tf.pad(full_angles(points, point_mask), [[0, 0], [1, 0]])[:, None, :]
+    open_star = real & (filled < full - ANGLE_TOLERANCE)  # [B, T, P]
+    # Whether a point of smaller position has its star open: [B, T, P].
+    open_before = tf.cumsum(tf.cast(open_star, tf.int32), axis=-1, exclusive=True) > 0
+
     same_a = (a == before[0])[..., None]
     same_ab = same_a & (b == before[1])[..., None]
-    first_corner = positions >= before[0][..., None]
+    first_corner = (positions == before[0][..., None]) | (
+        (positions > before[0][..., None]) & ~open_before
+    )
     second_corner = (
         (positions > a[..., None])
         & (~same_a | (positions >= before[1][..., None]))
@@ -132,7 +189,10 @@ def delaunay_choices(points, point_mask, history, count):
     allowed = real & tf.where(
         corner == 0, first_corner, tf.where(corner == 1, second_corner, third_corner)
     )
-    may_end = ((corner[..., 0] == 0) & (count >= 3)) | ~tf.reduce_any(allowed, -1)
+    closed = ~tf.reduce_any(open_star, -1)
+    may_end = ((corner[..., 0] == 0) & (count >= 3) & closed) | ~tf.reduce_any(
+        allowed, -1
+    )
     return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
 
 

@@ -44,11 +44,29 @@ def _cross(p, q, u, v):
     return _turn(p, q, u) * _turn(p, q, v) < 0 and _turn(u, v, p) * _turn(u, v, q) < 0
 
 
+def _angle(o, a, b):
+    first, second = np.subtract(a, o), np.subtract(b, o)
+    cosine = np.dot(first, second) / np.linalg.norm(first) / np.linalg.norm(second)
+    return float(np.arccos(np.clip(cosine, -1.0, 1.0)))
+
+
 def reference_choices(points, chosen):
     """The rules of tasks/delaunay.py written out with loops: the allowed
     positions (0: the end) after the point indices `chosen`."""
     size, corner = len(points), len(chosen) % 3
     whole = [tuple(chosen[i : i + 3]) for i in range(0, len(chosen) - corner, 3)]
+    # A star is closed when the point's triangles fill its angle: 2 pi, or
+    # the angle between its neighbours along the hull.
+    hull = geometry.convex_hull(points).tolist()
+    full = [2 * np.pi] * size
+    for k, p in enumerate(hull):
+        previous, following = hull[k - 1], hull[(k + 1) % len(hull)]
+        full[p] = _angle(points[p], points[following], points[previous])
+    filled = [0.0] * size
+    for t in whole:
+        for k in range(3):
+            filled[t[k]] += _angle(points[t[k]], points[t[k - 1]], points[t[k - 2]])
+    closed = [filled[p] > full[p] - delaunay.ANGLE_TOLERANCE for p in range(size)]
     edges = [(t[i], t[(i + 1) % 3]) for t in whole for i in range(3)]
     before = whole[-1] if whole else None
     start = chosen[len(chosen) - corner :]
@@ -59,7 +77,8 @@ def reference_choices(points, chosen):
     allowed = set()
     for c in range(size):
         if corner == 0:
-            ok = before is None or c >= before[0]
+            start_index = 0 if before is None else before[0]
+            ok = c == start_index or (c > start_index and all(closed[:c]))
         elif corner == 1:
             (a,) = start
             ok = c > a and not crosses(a, c)
@@ -83,7 +102,7 @@ def reference_choices(points, chosen):
             )
         if ok:
             allowed.add(c + 1)
-    if (corner == 0 and len(chosen) >= 3) or not allowed:
+    if (corner == 0 and len(chosen) >= 3 and all(closed)) or not allowed:
         allowed.add(0)
     return allowed
 
@@ -197,3 +216,27 @@ def test_the_tiny_run_and_predict_with_a_plot(tiny_run, tmp_path, capsys):
     assert cli.main(["predict", "delaunay", "--model", str(tiny_run), *line]) == 2
     error = capsys.readouterr().err
     assert "all on one line" in error and "Traceback" not in error
+
+
+def test_full_angles_inside_at_hull_corners_and_on_a_hull_edge():
+    # A square's corners (pi / 2), its centre (2 pi), a point on its bottom
+    # edge (pi), and a padded point, whose angle is not read.
+    points = np.array(
+        [[[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5], [0.5, 0], [9, 9]]], np.float32
+    )
+    mask = tf.constant([[True] * 6 + [False]])
+    angles = delaunay.full_angles(tf.constant(points), mask).numpy()[0, :6]
+    expected = [np.pi / 2] * 4 + [2 * np.pi, np.pi]
+    np.testing.assert_allclose(angles, expected, atol=1e-5)
+
+
+def test_a_triangle_may_not_move_past_a_point_whose_star_is_open():
+    # Square 0, 1, 2, 3 with centre 4: after triangle 0, 1, 4 the star of
+    # point 0 is open (its angle is pi / 2, 0-1-4 fills pi / 4), so the
+    # next triangle must start at 0 again, and the answer may not end.
+    points = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]], np.float32)
+    history = tf.constant([[1, 2, 5, 0, 0, 0]])
+    allowed = delaunay.delaunay_choices(
+        tf.constant(points[None]), tf.ones([1, 5], tf.bool), history, tf.constant([[3]])
+    ).numpy()[0, 0]
+    assert np.flatnonzero(allowed).tolist() == [1]

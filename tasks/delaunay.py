@@ -160,7 +160,10 @@ def delaunay_choices(points, point_mask, history, count):
     # The angle each point's finished triangles fill: [B, T, P].
     angles = _corner_angles(tf.reshape(corner_xy, [-1, triangles, 3, 2]))
     at_point = tf.one_hot(corners, tf.shape(padded)[1])  # [B, triangles, 3, P]
-    filled = tf.einsum("btr,brkp,brk->btp", tf.cast(done, tf.float32), at_point, angles)
+    # After k finished triangles, their angles summed per point: [B, k, P].
+    sums = tf.cumsum(tf.einsum("brkp,brk->brp", at_point, angles), axis=1)
+    sums = tf.pad(sums, [[0, 0], [1, 0], [0, 0]])
+    filled = tf.gather(sums, base // 3, batch_dims=1)
     full = tf.pad(full_angles(points, point_mask), [[0, 0], [1, 0]])[:, None, :]
     open_star = real & (filled < full - ANGLE_TOLERANCE)  # [B, T, P]
     # Whether a point of smaller position has its star open: [B, T, P].

@@ -10,8 +10,8 @@ counter-clockwise, comes after the one before it (so none repeats), has no
 edge crossing an edge of an earlier triangle and no point inside it, and
 starts past a point only once that point's triangles are all written (their
 angles fill its full angle); the answer ends only when every point's are.
-That the triangles are Delaunay's (no point inside a triangle's circumcircle) is
-what the model learns. See `tasks/_pointer.py` for the model.
+That the triangles are Delaunay's (no point inside a triangle's
+circumcircle) is what the model learns. See `tasks/_pointer.py` for the model.
 
 Reference:
 - [Vinyals et al., 2015](https://arxiv.org/abs/1506.03134), Table 2
@@ -127,8 +127,8 @@ def delaunay_choices(points, point_mask, history, count):
     triangles = tf.shape(history)[1] // 3
     corners = tf.reshape(history[:, : 3 * triangles], [-1, triangles, 3])
     ends = tf.roll(corners, -1, axis=2)
-    done = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
-    finished = tf.repeat(done, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
+    finished = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
+    finished = tf.repeat(finished, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
 
     def coordinates(index):
         return _pointer.gather(padded, tf.reshape(index, [tf.shape(index)[0], -1]))

@@ -167,7 +167,7 @@ class Solver(inference.Decoder):
             "encoder": encoder_sequence,
             "points": points,
             "point_mask": point_mask,
-            "rules": self.task.start_rules(batch_size, tf.shape(points)[1]),
+            "rules": self.task.start_rules(points, point_mask),
         }
 
         def step_fn(tokens, state):
@@ -246,9 +246,11 @@ class PointerTask:
         may drop an unfinished part)."""
         return answers
 
-    def start_rules(self, batch_size, size) -> dict:
-        """What the rules track while decoding, before the first choice:
-        the positions chosen, how many, the first and the last."""
+    def start_rules(self, points, point_mask) -> dict:
+        """What the rules track while decoding `points` `[B, N, 2]`, before
+        the first choice: the positions chosen, how many, the first and the
+        last."""
+        batch_size, size = tf.shape(points)[0], tf.shape(points)[1]
         zeros = tf.zeros([batch_size], tf.int32)
         return {
             "visited": tf.zeros([batch_size, size + 1], tf.bool),

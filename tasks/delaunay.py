@@ -98,7 +98,7 @@ def _corner_angles(corners_xy):
     return tf.atan2(tf.abs(turn), dot)
 
 
-def delaunay_choices(points, point_mask, history, count):
+def delaunay_choices(points, point_mask, history, count, full=None):
     """The choices allowed at each step, bool `[B, T, N + 1]` (0: the end).
 
     Args:
@@ -107,6 +107,7 @@ def delaunay_choices(points, point_mask, history, count):
             entries at and after a step's `count` are not read for it.
         count: int32 `[B, T]`, how many positions were chosen before each
             step.
+        full: the points' `full_angles`, if already computed.
 
     Besides the rules of the module's docstring, a triangle may start at a
     larger index than the one before it only when every point of smaller
@@ -164,7 +165,9 @@ def delaunay_choices(points, point_mask, history, count):
     sums = tf.cumsum(tf.einsum("brkp,brk->brp", at_point, angles), axis=1)
     sums = tf.pad(sums, [[0, 0], [1, 0], [0, 0]])
     filled = tf.gather(sums, base // 3, batch_dims=1)
-    full = tf.pad(full_angles(points, point_mask), [[0, 0], [1, 0]])[:, None, :]
+    if full is None:
+        full = full_angles(points, point_mask)
+    full = tf.pad(full, [[0, 0], [1, 0]])[:, None, :]
     open_star = real & (filled < full - ANGLE_TOLERANCE)  # [B, T, P]
     # Whether a point of smaller position has its star open: [B, T, P].
     open_before = tf.cumsum(tf.cast(open_star, tf.int32), axis=-1, exclusive=True) > 0
@@ -239,10 +242,13 @@ class Triangulations(_pointer.PointerTask):
         # 3 * geometry.max_triangles(size), for a tensor `size` too.
         return 3 * tf.maximum(2 * size - 5, 1)
 
-    def start_rules(self, batch_size, size) -> dict:
+    def start_rules(self, points, point_mask) -> dict:
+        batch_size, size = tf.shape(points)[0], tf.shape(points)[1]
         return {
             "history": tf.zeros([batch_size, self.answer_width(size)], tf.int32),
             "count": tf.zeros([batch_size], tf.int32),
+            # Once per problem, not at every step.
+            "full": full_angles(points, point_mask),
         }
 
     def advance(self, points, point_mask, rules, tokens):
@@ -251,8 +257,9 @@ class Triangulations(_pointer.PointerTask):
         slot = tf.one_hot(count, tf.shape(history)[1], dtype=tf.int32)
         history += slot * (tokens * chosen)[:, None]
         count += chosen
-        allowed = delaunay_choices(points, point_mask, history, count[:, None])
-        return {"history": history, "count": count}, allowed[:, 0]
+        full = rules["full"]
+        allowed = delaunay_choices(points, point_mask, history, count[:, None], full)
+        return {"history": history, "count": count, "full": full}, allowed[:, 0]
 
     def finish(self, answers):
         """Without the corners of a triangle left unfinished (a decoder that

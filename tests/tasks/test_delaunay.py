@@ -117,7 +117,7 @@ def test_the_rules_are_the_python_reference_along_walks():
         list(geometry.delaunay_triangles(p).reshape(-1) + 1) + [0] for p in points
     ]
     mask = tf.ones([rows, size], tf.bool)
-    state = TASK.start_rules(rows, size)
+    state = TASK.start_rules(tf.constant(points), mask)
     tokens = tf.zeros([rows], tf.int32)
     chosen = [[] for _ in range(rows)]
     done = np.zeros(rows, bool)

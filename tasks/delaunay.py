@@ -9,7 +9,8 @@ in that order: each triangle starts at its smallest index, turns
 counter-clockwise, comes after the one before it (so none repeats), has no
 edge crossing an edge of an earlier triangle and no point inside it, and
 starts past a point only once that point's triangles are all written (their
-angles fill its full angle); the answer ends only when every point's are.
+angles fill its full angle), and does not pass a second corner whose
+triangle is still due; the answer ends only when every point's are.
 That the triangles are Delaunay's (no point inside a triangle's
 circumcircle) is what the model learns. See `tasks/_pointer.py` for the model.
 
@@ -89,6 +90,21 @@ def full_angles(points, point_mask):
     return tf.where(on_hull, 2 * np.pi - gap, 2 * np.pi)
 
 
+def outer_edges(points, point_mask):
+    """Whether the directed edge p -> q has no real point on its left (by
+    more than `EPSILON`), bool `[B, N + 1, N + 1]` over positions (point + 1):
+    then no triangle of the answer lies on that side of it (p-q is a hull
+    edge, with the hull on its right). False where p or q is no real point.
+    """
+    corners = points[:, :, None, None, :]
+    turns = geometry.cross(corners, points[:, None, :, None, :], points[:, None, None])
+    left = tf.reduce_any((turns > EPSILON) & point_mask[:, None, None, :], -1)
+    size = tf.shape(points)[1]
+    real = point_mask[:, :, None] & point_mask[:, None, :]
+    outer = ~left & real & ~tf.eye(size, dtype=tf.bool)[None]
+    return tf.pad(outer, [[0, 0], [1, 0], [1, 0]])
+
+
 def _corner_angles(corners_xy):
     """The inner angle at each corner of triangles `[..., 3, 2]`: `[..., 3]`."""
     before = tf.roll(corners_xy, 1, axis=-2) - corners_xy
@@ -98,7 +114,7 @@ def _corner_angles(corners_xy):
     return tf.atan2(tf.abs(turn), dot)
 
 
-def delaunay_choices(points, point_mask, history, count, full=None):
+def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
     """The choices allowed at each step, bool `[B, T, N + 1]` (0: the end).
 
     Args:
@@ -107,14 +123,20 @@ def delaunay_choices(points, point_mask, history, count, full=None):
             entries at and after a step's `count` are not read for it.
         count: int32 `[B, T]`, how many positions were chosen before each
             step.
-        full: the points' `full_angles`, if already computed.
+        full, outer: the points' `full_angles` and `outer_edges`, if already
+            computed.
 
     Besides the rules of the module's docstring, a triangle may start at a
     larger index than the one before it only when every point of smaller
     index has its star closed (its finished triangles fill its full angle,
     `full_angles`), since in the sorted order no later triangle can touch
-    such a point; and the answer may end only when every star is closed. A
-    step with no choice left may end.
+    such a point; and the answer may end only when every star is closed.
+    Within the triangles of one first corner a, the second corner may not
+    pass a point q > a whose edge q -> a is written while a -> q is not
+    (and has a point on its left): the triangle a, q, r on that side starts
+    at a (r > a; one starting at r < a would have been written already),
+    so it comes before any a, b, . with b > q. A step with no choice left
+    may end.
     """
     padded = _pointer.with_token(points)
     real = tf.pad(point_mask, [[0, 0], [1, 0]])[:, None, :]  # [B, 1, P]
@@ -146,6 +168,25 @@ def delaunay_choices(points, point_mask, history, count, full=None):
         return tf.reduce_any(crossing & finished, axis=-1)  # [B, T, P]
 
     from_a = crosses_finished(a_xy)
+    # Edges q -> a and a -> q among the finished ones: [B, T, P].
+    starts = tf.reshape(corners, [-1, 1, 1, 3 * triangles])
+    stops = tf.reshape(ends, [-1, 1, 1, 3 * triangles])
+    at_a = a[..., None, None]
+    into_a = tf.reduce_any(
+        (starts == positions[..., None]) & (stops == at_a) & finished, -1
+    )
+    out_of_a = tf.reduce_any(
+        (starts == at_a) & (stops == positions[..., None]) & finished, -1
+    )
+    if outer is None:
+        outer = outer_edges(points, point_mask)
+    awaited = (
+        (positions > a[..., None])
+        & into_a
+        & ~out_of_a
+        & ~tf.gather(outer, a, batch_dims=1)
+    )
+    passes_awaited = tf.cumsum(tf.cast(awaited, tf.int32), axis=-1, exclusive=True) > 0
     left_turn = geometry.cross(a_xy, b_xy, padded[:, None]) > EPSILON
     # A point strictly inside triangle a, b, c: axes [B, T, c, point].
     c_xy = padded[:, None, :, None, :]
@@ -181,6 +222,7 @@ def delaunay_choices(points, point_mask, history, count, full=None):
         (positions > a[..., None])
         & (~same_a | (positions >= before[1][..., None]))
         & ~from_a
+        & ~passes_awaited
     )
     third_corner = (
         (positions > a[..., None])
@@ -249,6 +291,7 @@ class Triangulations(_pointer.PointerTask):
             "count": tf.zeros([batch_size], tf.int32),
             # Once per problem, not at every step.
             "full": full_angles(points, point_mask),
+            "outer": outer_edges(points, point_mask),
         }
 
     def advance(self, points, point_mask, rules, tokens):
@@ -257,9 +300,12 @@ class Triangulations(_pointer.PointerTask):
         slot = tf.one_hot(count, tf.shape(history)[1], dtype=tf.int32)
         history += slot * (tokens * chosen)[:, None]
         count += chosen
-        full = rules["full"]
-        allowed = delaunay_choices(points, point_mask, history, count[:, None], full)
-        return {"history": history, "count": count, "full": full}, allowed[:, 0]
+        full, outer = rules["full"], rules["outer"]
+        allowed = delaunay_choices(
+            points, point_mask, history, count[:, None], full, outer
+        )
+        rules = {"history": history, "count": count, "full": full, "outer": outer}
+        return rules, allowed[:, 0]
 
     def finish(self, answers):
         """Without the corners of a triangle left unfinished (a decoder that

@@ -83,6 +83,17 @@ def reference_choices(points, chosen):
             (a,) = start
             ok = c > a and not crosses(a, c)
             ok = ok and not (before and a == before[0] and c < before[1])
+            # Not past a q whose edge q -> a is written and a -> q, with
+            # points on its left, is not.
+            ok = ok and not any(
+                (q, a) in edges
+                and (a, q) not in edges
+                and any(
+                    _turn(points[a], points[q], points[p]) > delaunay.EPSILON
+                    for p in range(size)
+                )
+                for q in range(a + 1, c)
+            )
         else:
             a, b = start
             inside = any(
@@ -240,3 +251,23 @@ def test_a_triangle_may_not_move_past_a_point_whose_star_is_open():
         tf.constant(points[None]), tf.ones([1, 5], tf.bool), history, tf.constant([[3]])
     ).numpy()[0, 0]
     assert np.flatnonzero(allowed).tolist() == [1]
+
+
+def test_the_second_corner_may_not_pass_a_triangle_that_is_awaited():
+    # After triangle 0, 1, 2 the edge 2 -> 0 is written and 0 -> 2 (point 3
+    # on its left) is not: its triangle 0, 2, . comes before 0, 3, . and
+    # 0, 4, ., so after 0 only 1 (0, 1, . again) and 2 may follow.
+    points = np.array([[0, 0], [2, 0], [0.9, 0.9], [0, 2], [-1, 1]], np.float32)
+    mask = tf.ones([1, 5], tf.bool)
+    history = tf.constant([[1, 2, 3, 1, 0, 0, 0, 0, 0]])
+
+    def allowed(history):
+        return delaunay.delaunay_choices(
+            tf.constant(points[None]), mask, history, tf.constant([[4]])
+        ).numpy()[0, 0]
+
+    assert np.flatnonzero(allowed(history)).tolist() == [2, 3]
+    # With no point left of 0 -> 2 (points 3 and 4 moved to its right,
+    # outside triangle 0, 1, 2), nothing is awaited and 0, 3, . may follow.
+    points[3], points[4] = [0.5, -1], [3, 1]
+    assert 4 in np.flatnonzero(allowed(history)).tolist()

@@ -300,12 +300,10 @@ class Triangulations(_pointer.PointerTask):
         slot = tf.one_hot(count, tf.shape(history)[1], dtype=tf.int32)
         history += slot * (tokens * chosen)[:, None]
         count += chosen
-        full, outer = rules["full"], rules["outer"]
         allowed = delaunay_choices(
-            points, point_mask, history, count[:, None], full, outer
+            points, point_mask, history, count[:, None], rules["full"], rules["outer"]
         )
-        rules = {"history": history, "count": count, "full": full, "outer": outer}
-        return rules, allowed[:, 0]
+        return {**rules, "history": history, "count": count}, allowed[:, 0]
 
     def finish(self, answers):
         """Without the corners of a triangle left unfinished (a decoder that

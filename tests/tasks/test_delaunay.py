@@ -261,13 +261,13 @@ def test_the_second_corner_may_not_pass_a_triangle_that_is_awaited():
     mask = tf.ones([1, 5], tf.bool)
     history = tf.constant([[1, 2, 3, 1, 0, 0, 0, 0, 0]])
 
-    def allowed(history):
+    def allowed(points):
         return delaunay.delaunay_choices(
             tf.constant(points[None]), mask, history, tf.constant([[4]])
         ).numpy()[0, 0]
 
-    assert np.flatnonzero(allowed(history)).tolist() == [2, 3]
+    assert np.flatnonzero(allowed(points)).tolist() == [2, 3]
     # With no point left of 0 -> 2 (points 3 and 4 moved to its right,
     # outside triangle 0, 1, 2), nothing is awaited and 0, 3, . may follow.
     points[3], points[4] = [0.5, -1], [3, 1]
-    assert 4 in np.flatnonzero(allowed(history)).tolist()
+    assert 4 in np.flatnonzero(allowed(points)).tolist()

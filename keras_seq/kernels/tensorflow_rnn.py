@@ -208,7 +208,8 @@ def _gru_backward(d_states, finals, terms, recurrent_kernel, mask):
 
 
 # Vanilla RNN: h = tanh(x W + b + h U); the reverse step's term is tanh's
-# derivative: da = dh * derivative; dh_prev = da U^T (+ dh at a padded step).
+# derivative, 1 - h^2: da = dh * (1 - h^2); dh_prev = da U^T (+ dh at a
+# padded step).
 
 
 def _rnn_forward(projections, states, recurrent_kernel, biases, mask, units, keep):
@@ -221,24 +222,22 @@ def _rnn_forward(projections, states, recurrent_kernel, biases, mask, units, kee
 
     steps = tf.shape(projection)[0]
     (h,), (sequence,) = _scan(step, states, steps, states[0].dtype, 1)
-    if not keep:
-        return [sequence, h]
-    # tanh's derivative comes from the outputs, after the loop: one
-    # vectorised op instead of a write at every step. (At a padded step the
-    # output is the carried state, but the mask zeroes the term there.)
-    derivative = 1 - sequence * sequence
-    if mask is not None:
-        derivative *= mask
-    return [sequence, h, derivative]
+    # The reverse loop needs only the outputs (tanh's derivative is 1 - h^2).
+    return [sequence, h, sequence] if keep else [sequence, h]
 
 
 def _rnn_backward(d_states, finals, terms, recurrent_kernel, mask):
-    (derivatives,) = terms
+    (outputs,) = terms
     transposed = tf.transpose(recurrent_kernel)
 
     def step(t, dh):
         dh = dh + d_states[t]
-        da = dh * derivatives[t]
+        # At a padded step the output is the carried state; the mask zeroes
+        # its term and passes dh through instead.
+        derivative = 1 - outputs[t] * outputs[t]
+        if mask is not None:
+            derivative *= mask[t]
+        da = dh * derivative
         dh_previous = tf.matmul(da, transposed)
         if mask is not None:
             dh_previous += dh * (1 - mask[t])
@@ -278,29 +277,31 @@ def _project(x, kernel):
     return tf.reshape(tf.matmul(_rows(x), kernel), [shape[0], shape[1], -1])
 
 
-def _weight_gradients(d_pre, *inputs):
-    """The gradients of the kernels that multiply `inputs`, and of the bias.
+def _part_gradients(d_input, d_inner, x, initial, sequence):
+    """The gradients of the kernel, the recurrent kernel and the biases from
+    one loop's rows, each a GEMM over all of its steps.
 
-    One GEMM over all steps and rows: [inputs..., 1]^T d_pre, split back.
+    `d_input` is the gradient of `x W + b`, `d_inner` that of `h U (+ b_rec)`
+    (None when the two add up before the gates, as in the LSTM and the
+    vanilla RNN: then `d_input` serves both and there is one bias). The state
+    entering step t is `initial` at the first step and the output of step
+    t - 1 after it, so `h U`'s gradient needs no shifted copy of the outputs:
+    the leading rows of `sequence` and the trailing ones of `d_inner` line up.
     """
-    rows = [_rows(tensor) for tensor in inputs]
-    ones = tf.ones([tf.shape(rows[0])[0], 1], rows[0].dtype)
-    product = tf.matmul(
-        tf.concat([*rows, ones], axis=1), _rows(d_pre), transpose_a=True
+    d_state = d_input if d_inner is None else d_inner
+    d_kernel = tf.matmul(_rows(x), _rows(d_input), transpose_a=True)
+    d_recurrent = tf.matmul(initial, d_state[0], transpose_a=True) + tf.matmul(
+        _rows(sequence[:-1]), _rows(d_state[1:]), transpose_a=True
     )
-    widths = [tensor.shape[-1] for tensor in inputs] + [1]
-    *kernels, bias = tf.split(product, widths, axis=0)
-    return [*kernels, bias[0]]
+    d_biases = [tf.reduce_sum(_rows(d_input), axis=0)]
+    if d_inner is not None:
+        d_biases.append(tf.reduce_sum(_rows(d_inner), axis=0))
+    return [d_kernel, d_recurrent, *d_biases]
 
 
 def _back_project(d_pre, kernel, like):
     """The gradient of the inputs through x W: (time, batch, features)."""
     return tf.reshape(tf.matmul(_rows(d_pre), kernel, transpose_b=True), tf.shape(like))
-
-
-def _previous(initial, states):
-    """The state entering every step: the initial state, then all but the last."""
-    return tf.concat([initial[None], states[:-1]], axis=0)
 
 
 def _no_gradient(values):
@@ -337,25 +338,16 @@ def _row_parts(batch):
     return ROW_PARTS
 
 
-def _by_rows(batch, parts, function, state_leaves):
-    """`function(rows)` over `parts` slices of the `batch` rows, joined again.
-
-    `function` returns a nest of tensors (None allowed); the leaves whose
-    positions are in `state_leaves` are states, with the batch on axis 0;
-    the others are time-major sequences, with the batch on axis 1.
-    """
+def _row_slices(batch, parts):
+    """The rows of each of `parts` loops over `batch` rows."""
     if parts == 1:
-        return function(slice(None))
+        return [slice(None)]
     bounds = [batch * k // parts for k in range(parts)] + [None]
-    results = [function(slice(bounds[k], bounds[k + 1])) for k in range(parts)]
-    flat = [tf.nest.flatten(result) for result in results]
-    joined = [
-        None
-        if pieces[0] is None
-        else tf.concat(pieces, axis=0 if leaf in state_leaves else 1)
-        for leaf, pieces in enumerate(zip(*flat))
-    ]
-    return tf.nest.pack_sequence_as(results[0], joined)
+    return [slice(bounds[k], bounds[k + 1]) for k in range(parts)]
+
+
+def _join(pieces, axis):
+    return pieces[0] if len(pieces) == 1 else tf.concat(pieces, axis=axis)
 
 
 def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_terms):
@@ -363,13 +355,18 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
 
     `biases` are the cell's bias tensors (the GRU's input and recurrent ones);
     returns the states after every step and the final states.
+
+    Each loop over a part of the rows keeps its own inputs, terms and
+    gradients from the input projection to the weight gradients (summed over
+    the parts at the end): only the outputs and the inputs' gradient are
+    joined, so no term is copied into a whole batch and sliced again.
     """
     units = recurrent_kernel.shape[0]
     forward = _compiled(FORWARD[kind], jit)
     backward = _compiled(BACKWARD[kind], jit)
     count = len(states)
-    parts = _row_parts(x.shape[1]) if jit else 1
     batch = tf.shape(x)[1] if x.shape[1] is None else x.shape[1]
+    parts = _row_slices(batch, _row_parts(x.shape[1]) if jit else 1)
 
     @tf.custom_gradient
     def core(x, kernel, recurrent_kernel, *rest):
@@ -377,31 +374,34 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
             [x, kernel, recurrent_kernel, *rest]
         )
         states_, biases_ = rest_[:count], rest_[count:]
-        projections = [
-            _project(x_, kernel_[:, k * units : (k + 1) * units])
-            for k in range(GATES[kind])
+        gate_kernels = [
+            kernel_[:, k * units : (k + 1) * units] for k in range(GATES[kind])
         ]
         step_biases = _split_biases(kind, biases_, units)
+        xs = [x_[:, rows] for rows in parts] if len(parts) > 1 else [x_]
+        masks = [None if mask is None else mask[:, rows] for rows in parts]
+        initials = [[state[rows] for state in states_] for rows in parts]
 
         def run(keep):
-            return _by_rows(
-                batch,
-                parts,
-                lambda rows: forward(
-                    [projection[:, rows] for projection in projections],
-                    [state[rows] for state in states_],
+            # Per part: [sequence, *final states, *terms].
+            return [
+                forward(
+                    [_project(x_part, gate_kernel) for gate_kernel in gate_kernels],
+                    initial,
                     recurrent_,
                     step_biases,
-                    None if mask is None else mask[:, rows],
+                    mask_part,
                     units,
                     keep,
-                ),
-                # [sequence, *final states, *terms]
-                state_leaves=range(1, 1 + count),
-            )
+                )
+                for x_part, initial, mask_part in zip(xs, initials, masks)
+            ]
 
         outputs = run(keep_terms)
-        sequence, finals = outputs[0], outputs[1 : 1 + count]
+        sequence = _join([output[0] for output in outputs], axis=1)
+        finals = [
+            _join([output[1 + k] for output in outputs], axis=0) for k in range(count)
+        ]
 
         def gradient(d_sequence, *d_finals):
             d_sequence, *d_finals = _zeros_for_none(
@@ -409,30 +409,30 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
             )
             # Without the terms (an inference call differentiated after all),
             # the forward loop runs again to write them.
-            terms = (outputs if keep_terms else run(True))[1 + count :]
-            d_input, d_inner, d_initial = _by_rows(
-                batch,
-                parts,
-                lambda rows: backward(
+            with_terms = outputs if keep_terms else run(True)
+            weight_gradients, dxs, d_initials = [], [], []
+            for rows, output, x_part, initial, mask_part in zip(
+                parts, with_terms, xs, initials, masks
+            ):
+                d_input, d_inner, d_initial = backward(
                     d_sequence[:, rows],
                     [d_final[rows] for d_final in d_finals],
-                    [term[:, rows] for term in terms],
+                    output[1 + count :],
                     recurrent_,
-                    None if mask is None else mask[:, rows],
-                ),
-                # [d_input, d_inner, *d_initial]
-                state_leaves=range(2, 2 + count),
-            )
-            previous = _previous(states_[0], sequence)
-            if d_inner is None:
-                # x W and h U add up before the gates: one GEMM for both.
-                d_kernel, d_recurrent, d_bias = _weight_gradients(d_input, x_, previous)
-                d_biases = [d_bias]
-            else:
-                d_kernel, d_input_bias = _weight_gradients(d_input, x_)
-                d_recurrent, d_recurrent_bias = _weight_gradients(d_inner, previous)
-                d_biases = [d_input_bias, d_recurrent_bias]
-            dx = _back_project(d_input, kernel_, x_)
+                    mask_part,
+                )
+                weight_gradients.append(
+                    _part_gradients(d_input, d_inner, x_part, initial[0], output[0])
+                )
+                dxs.append(_back_project(d_input, kernel_, x_part))
+                d_initials.append(d_initial)
+            d_kernel, d_recurrent, *d_biases = [
+                tf.add_n(list(pieces)) for pieces in zip(*weight_gradients)
+            ]
+            d_initial = [
+                _join([part[k] for part in d_initials], axis=0) for k in range(count)
+            ]
+            dx = _join(dxs, axis=1)
             return (dx, d_kernel, d_recurrent, *d_initial, *d_biases)
 
         return (sequence, *finals), gradient

@@ -6,7 +6,7 @@ loop computes the weight gradients one step at a time. Here the input
 projection of all steps is one GEMM, the loop does only `h U` and the gate
 arithmetic, and a custom gradient runs a reverse loop that carries only `dh`
 (and `dc` for the LSTM); the gradients of the kernels, the inputs and the
-biases are single GEMMs or sums over all `batch * time` rows.
+biases are GEMMs or sums over all the steps of a loop's rows.
 
 The forward loop writes, besides the states, the per-step terms the reverse
 loop needs (the gate derivatives, multiplied out and with the mask folded

@@ -374,11 +374,9 @@ def _core(kind, x, states, kernel, recurrent_kernel, biases, mask, jit, keep_ter
             [x, kernel, recurrent_kernel, *rest]
         )
         states_, biases_ = rest_[:count], rest_[count:]
-        gate_kernels = [
-            kernel_[:, k * units : (k + 1) * units] for k in range(GATES[kind])
-        ]
+        gate_kernels = _gate_kernels(kernel_, units, GATES[kind])
         step_biases = _split_biases(kind, biases_, units)
-        xs = [x_[:, rows] for rows in parts] if len(parts) > 1 else [x_]
+        xs = [x_[:, rows] for rows in parts]
         masks = [None if mask is None else mask[:, rows] for rows in parts]
         initials = [[state[rows] for state in states_] for rows in parts]
 

@@ -50,6 +50,25 @@ def test_smoothing_against_the_smoothed_target_distribution(batch):
     )
 
 
+@pytest.mark.parametrize("eps", [0.0, 0.1])
+def test_the_hand_written_gradient_is_the_smoothed_targets_gradient(batch, eps):
+    import tensorflow as tf
+
+    targets, logits = batch
+    classes = logits.shape[-1]
+    weight = (targets != PAD).astype("float32")
+    # d loss / d logits of the mean over the tokens that count:
+    # (softmax - smoothed targets) * weight / tokens.
+    smoothed = (1 - eps) * np.eye(classes)[targets] + eps / classes
+    softmax = np.exp(_log_softmax(logits))
+    expected = (softmax - smoothed) * (weight / weight.sum())[..., None]
+    logits = tf.constant(logits)
+    with tf.GradientTape() as tape:
+        tape.watch(logits)
+        loss = TokenCrossentropy(eps, ignore_class=PAD)(targets, logits)
+    np.testing.assert_allclose(tape.gradient(loss, logits), expected, atol=1e-6)
+
+
 def test_padding_changes_nothing_and_every_token_counts_without_ignore_class(batch):
     targets, logits = batch
     loss = TokenCrossentropy(0.2, ignore_class=PAD)

@@ -142,6 +142,7 @@ def main() -> None:
             "input_feeding": config.input_feeding,
             "lexical": config.lexical,
             "copy": config.copy,
+            "copy_dictionary": config.copy_dictionary,
             "lr_schedule": config.lr_schedule,
             "label_smoothing": config.label_smoothing,
             "beam_width": config.beam_width,

@@ -45,11 +45,13 @@ from keras_seq import export as export_lib
 from keras_seq import metrics as metrics_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import parallel
+from keras_seq.data.subwords import CONTINUATION
 from keras_seq.data.tokens import TOKEN_KINDS, Tokenizer, sentence_vocabulary
 from keras_seq.data.vocabulary import (
     END,
     END_ID,
     FIRST_SYMBOL_ID,
+    OOV_ID,
     PAD_ID,
     SENTENCE_MARKS,
     START_ID,
@@ -96,6 +98,12 @@ class Seq2SeqConfig(TrainingConfig):
         help="with attention: a pointer-generator (See et al. 2017), whose "
         "learned gate mixes copying the attended source tokens into the "
         "output with generating from the vocabulary",
+    )
+    copy_dictionary: bool = option(
+        False,
+        help="with copy=true, German sources: the copy path also offers each "
+        "source word's English sense from the Ding dictionary (its first "
+        "piece), a lexicon the model need not have learnt (Arthur et al. 2016)",
     )
     cell: str = option("gru", choices=CELLS, help="recurrent cell")
     units: int = option(128, minimum=1, help="encoder units per direction")
@@ -375,6 +383,41 @@ def vocabulary_map(data: Data) -> list[int]:
     return found
 
 
+# Leading words of the dictionary's senses that a translation rarely starts
+# a word's rendering with ("to update", "the file").
+_SENSE_LEADS = ("to", "a", "an", "the")
+
+
+def dictionary_map(data: Data, lookup: parallel.WordLookup, tokenizer: Tokenizer):
+    """Two output candidates for every source id, and their weights: the
+    piece itself in the target vocabulary (as `vocabulary_map`), and the
+    first target piece of the lookup's English sense of the source piece
+    read as a German word (pieces that start a word only); half the weight
+    each when both exist and differ."""
+    itself = vocabulary_map(data)
+    senses = {}
+    for index, symbol in enumerate(data.source_vocabulary.symbols):
+        if symbol in SENTENCE_MARKS or symbol.startswith(CONTINUATION):
+            continue
+        sense = lookup.word(symbol)
+        words = sense.lower().split()
+        while len(words) > 1 and words[0] in _SENSE_LEADS:
+            words = words[1:]
+        if sense != symbol and words:
+            senses[index + FIRST_SYMBOL_ID] = words[0]
+    pieces = tokenizer.ids(tf.constant(list(senses.values()) or [""])).to_list()
+    ids, weights = [], []
+    sense_ids = {source: row[0] if row else -1 for source, row in zip(senses, pieces)}
+    for source, same in enumerate(itself):
+        translated = sense_ids.get(source, -1)
+        if translated in (same, OOV_ID):
+            translated = -1
+        ids.append([same, translated])
+        known = (same >= 0) + (translated >= 0)
+        weights.append([1.0 / known if known else 0.0] * 2)
+    return ids, weights
+
+
 def _output(config, model_layers, hidden, weights, source, embedded):
     """Logits of the next token; with copy, the pointer-generator's
     log-probabilities (a softmax of them gives them back)."""
@@ -425,6 +468,13 @@ def build_model(config: Config, data: Data) -> inference.Pieces:
         raise UserError(
             "copy=true copies what the attention points at, so it needs "
             "attention=dot or additive. Received: attention=none"
+        )
+    if config.copy_dictionary and not (config.copy and config.direction == "forward"):
+        raise UserError(
+            "copy_dictionary=true offers German words' English senses through "
+            "the copy path, so it needs copy=true and direction=forward. "
+            f"Received: copy={str(config.copy).lower()}, "
+            f"direction={config.direction}"
         )
     source = keras.Input(shape=(None,), dtype="int32", name="source")
     target_in = keras.Input(shape=(None,), dtype="int32", name="target_in")
@@ -482,7 +532,9 @@ def build_model(config: Config, data: Data) -> inference.Pieces:
         )
     if _copies(config):
         layers["copy"] = CopyMixture(
-            source_vocabulary_size=data.source_vocabulary.size, name="copy"
+            source_vocabulary_size=data.source_vocabulary.size,
+            candidates=2 if config.copy_dictionary else 1,
+            name="copy",
         )
         layers["copy_features"] = keras.layers.Concatenate(name="copy_features")
     if _is_lexical(config):
@@ -516,7 +568,14 @@ def build_model(config: Config, data: Data) -> inference.Pieces:
         config, layers.__getitem__, hidden, weights, source, target_embedded
     )
     model = keras.Model([source, target_in], logits, name="translator")
-    if _copies(config):
+    if _copies(config) and config.copy_dictionary:
+        ids, shares = dictionary_map(
+            data, parallel.ding_lookup(), _tokenizers(config, data)[1]
+        )
+        offered = sum(sense >= 0 for _, sense in ids)
+        print(f"{offered:,} of {len(ids):,} source pieces offer a dictionary sense")
+        layers["copy"].set_vocabulary_map(ids, shares)
+    elif _copies(config):
         layers["copy"].set_vocabulary_map(vocabulary_map(data))
     steps = training.steps_for(data.train_size, config.batch_size)
     model.compile(

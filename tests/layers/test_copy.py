@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pytest
 
 from keras_seq.layers import CopyMixture
 
@@ -61,3 +62,29 @@ def test_masked_features_pass_without_a_warning():
         warnings.simplefilter("error")  # Keras warns of a mask it destroys
         output = CopyMixture()([logits, attention, source, features])
     assert getattr(output, "_keras_mask", None) is None
+
+
+def test_a_source_id_shares_its_attention_among_its_candidates():
+    # Source vocabulary of 3; id 1 stands for output ids 4 (0.75) and 2
+    # (0.25), id 2 for output id 3 alone; id 0 is padding (no candidate).
+    layer = CopyMixture(source_vocabulary_size=3, candidates=2)
+    logits = np.zeros((1, 1, 5), np.float32)
+    attention = np.array([[[0.6, 0.4, 0.0]]], np.float32)
+    source = np.array([[1, 2, 0]])
+    features = np.zeros((1, 1, 2), np.float32)
+    layer.build([logits.shape, attention.shape, source.shape, features.shape])
+    layer.gate.set_weights([np.zeros((2, 1), np.float32), np.array([-30.0])])
+    layer.set_vocabulary_map(
+        [[-1, -1], [4, 2], [3, -1]], [[0.0, 0.0], [0.75, 0.25], [1.0, 0.7]]
+    )
+    probabilities = np.exp(layer([logits, attention, source, features]).numpy())
+    # Gate ~0: copying only. 4 gets 0.6 * 0.75, 2 gets 0.6 * 0.25, 3 gets 0.4.
+    np.testing.assert_allclose(
+        probabilities[0, 0], [0.0, 0.0, 0.15, 0.4, 0.45], atol=1e-6
+    )
+    copy = CopyMixture.from_config(layer.get_config())
+    assert copy.candidates == 2
+    with pytest.raises(ValueError, match=r"Expected weights of shape \(3, 2\)"):
+        layer.set_vocabulary_map([[-1, -1]] * 3, [[1.0]] * 3)
+    with pytest.raises(ValueError, match="Received: candidates=2, source_voc"):
+        CopyMixture(candidates=2)

@@ -248,6 +248,35 @@ def test_a_copying_translator_emits_only_source_tokens(corpus):
     assert emitted and copyable and emitted <= copyable, (emitted, copyable)
 
 
+def test_the_copy_path_offers_dictionary_senses(corpus, monkeypatch, tmp_path):
+    from keras_seq.data.parallel import WordLookup
+    from keras_seq.errors import UserError
+
+    lookup = WordLookup({"Haus": "house", "Auto": "the car", "neu": "new"})
+    monkeypatch.setattr(translation.parallel, "ding_lookup", lambda: lookup)
+    config = apply_overrides(
+        translation.PRESETS["tiny"],
+        {"data": f"file:{corpus}", "copy": True, "copy_dictionary": True},
+    )
+    data = _load(config)
+    pieces = translation.build_model(config, data)
+    pieces.model.save(tmp_path / "model.keras")
+    copy = keras.saving.load_model(tmp_path / "model.keras").get_layer("copy")
+    ids, weights = copy.vocabulary_map.numpy(), copy.candidate_weights.numpy()
+    source = {symbol: i + 2 for i, symbol in enumerate(data.source_vocabulary.symbols)}
+    target = {symbol: i + 2 for i, symbol in enumerate(data.target_vocabulary.symbols)}
+    # "haus" is not an English piece: its one candidate is "house";
+    # "the car" is offered as "car" (the article dropped).
+    assert ids[source["haus"]].tolist() == [-1, target["house"]]
+    assert weights[source["haus"]].tolist() == [0.0, 1.0]
+    assert ids[source["auto"]].tolist() == [-1, target["car"]]
+    # A word the lookup lacks keeps its own candidate only.
+    assert ids[source["ist"]][1] == -1
+    np.testing.assert_allclose(weights[ids[:, 0] >= 0].sum(-1), 1.0)
+    with pytest.raises(UserError, match="needs copy=true and direction=forward"):
+        translation.build_model(apply_overrides(config, {"copy": False}), data)
+
+
 def test_copy_without_attention_is_refused(corpus):
     from keras_seq.errors import UserError
 

@@ -163,9 +163,8 @@ def load_data(config: Config) -> translation.Data:
     def batches(part, shuffle):
         # Trees run from 3 to `max_tree_tokens` tokens: training batches
         # of alike lengths pad (and cost) far less.
-        lengths = [len(trees.bracket_tokens(tree)) for _, tree in part]
         return translation.pair_batches(
-            part, tokenizers, config, shuffle, lengths=lengths
+            part, tokenizers, config, shuffle, sort=True
         ).prefetch(tf.data.AUTOTUNE)
 
     data.train = batches(train, True)

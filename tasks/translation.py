@@ -46,7 +46,12 @@ from keras_seq import metrics as metrics_lib
 from keras_seq.config import CELLS, TrainingConfig, option
 from keras_seq.data import parallel
 from keras_seq.data.subwords import CONTINUATION
-from keras_seq.data.tokens import TOKEN_KINDS, Tokenizer, sentence_vocabulary
+from keras_seq.data.tokens import (
+    TOKEN_KINDS,
+    Tokenizer,
+    sentence_vocabulary,
+    teacher_forcing,
+)
 from keras_seq.data.vocabulary import (
     END,
     END_ID,
@@ -238,30 +243,37 @@ def pair_batches(
     config: Seq2SeqConfig,
     shuffle: bool,
     take: int | None = None,
-    lengths: list[int] | None = None,
+    sort: bool = False,
 ) -> tf.data.Dataset:
     """Batches of `({"source", "target_in"}, target_out)` ids of (source,
     target) text pairs, for teacher forcing; shuffled with the seed (each
-    epoch anew), or the first `take` of a shuffle.
+    epoch anew), or the first `take` of a shuffle. The texts are tokenised
+    once, here, not at every epoch.
 
-    With `lengths` (one per pair) and `shuffle`, each batch holds pairs of
-    about the same length, so that little of it is padding: a shuffled
-    run of `SORTED_RUN` batches is sorted by length, cut into batches and
-    those shuffled, so every epoch still sees new batches.
+    With `sort` and `shuffle`, each batch holds pairs of about the same
+    length, so that little of it is padding: a shuffled run of `SORTED_RUN`
+    batches is sorted by the target's length (which the output layer pays
+    for), then the source's, cut into batches and those shuffled, so every
+    epoch still sees new batches.
     """
     source_tokens, target_tokens = tokenizers
+    sources = source_tokens.encode([source for source, _ in pairs])
+    targets = target_tokens.encode([target for _, target in pairs])
 
     # Plain TensorFlow ops: tracing them through autograph costs seconds
     # per data set and converts nothing.
     @tf.autograph.experimental.do_not_convert
     def to_ids(source, target):
-        target_in, target_out = target_tokens.teacher_forcing(target)
-        source_ids = source_tokens.ids(source).to_tensor(PAD_ID)
-        return {"source": source_ids, "target_in": target_in}, target_out
+        target_in, target_out = teacher_forcing(target)
+        return {"source": source.to_tensor(PAD_ID), "target_in": target_in}, target_out
 
-    columns = ([source for source, _ in pairs], [target for _, target in pairs])
-    sort = lengths is not None and shuffle and take is None
+    sort = sort and shuffle and take is None
+    columns = (sources, targets)
     if sort:
+        lengths = (
+            targets.row_lengths() * (source_tokens.max_tokens + 1)
+            + sources.row_lengths()
+        )
         columns = (*columns, lengths)
     result = tf.data.Dataset.from_tensor_slices(columns)
     if shuffle:
@@ -324,7 +336,9 @@ def load_data(config: Config) -> Data:
     )
 
     def batches(part, shuffle, take=None):
-        return pair_batches(part, tokenizers, config, shuffle, take)
+        # Sentences run from one piece to `max_tokens`: training batches of
+        # alike lengths pad far less.
+        return pair_batches(part, tokenizers, config, shuffle, take, sort=True)
 
     training_batches = batches(train, True)
     if lexicon:

@@ -77,6 +77,31 @@ class Tokenizer(tf.Module):
     def ids(self, texts: tf.Tensor) -> tf.RaggedTensor:
         return self.split(texts)[0]
 
+    def encode(self, texts: list[str], chunk: int = 8192) -> tf.RaggedTensor:
+        """The ids `[B, (T)]` of many texts, as `ids` gives them, but each
+        distinct word split once, shortest first (so that few characters
+        are padding): for whole data sets, tokenised once, not per batch."""
+        words = tokenize(tf.constant(texts, tf.string), self.splitter)
+        if not self.subword or not len(texts):
+            ids = self.table.lookup(words)
+        else:
+            unique, index = tf.unique(words.flat_values)
+            order = tf.argsort(tf.strings.length(unique, "UTF8_CHAR"))
+            pieces = tf.concat(
+                [
+                    subwords.split_words(
+                        tf.gather(unique, order[start : start + chunk]), self.table
+                    )[0]
+                    for start in range(0, len(order), chunk)
+                ],
+                axis=0,
+            )
+            # Row i of `pieces` is the word order[i]; `index` names words.
+            rank = tf.math.invert_permutation(order)
+            ids = words.with_flat_values(tf.gather(pieces, tf.gather(rank, index)))
+            ids = ids.merge_dims(1, 2)
+        return tf.cast(ids[:, : self.max_tokens], tf.int32)
+
     def text(self, ids: tf.Tensor, lengths: tf.Tensor) -> tf.Tensor:
         """The sentences of ids `[B, T]`, each cut after `lengths` `[B]` ids."""
         texts = ids_to_text(self.symbols, ids, lengths, self.splitter)
@@ -85,8 +110,12 @@ class Tokenizer(tf.Module):
     def teacher_forcing(self, texts: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """A decoder's inputs (the start mark, then the ids) and targets (the
         ids, then the end mark), both padded: `[B, T + 1]` each."""
-        ids = self.ids(texts)
-        rows = ids.nrows()
-        inputs = tf.concat([tf.fill([rows, 1], START_ID), ids], axis=1)
-        targets = tf.concat([ids, tf.fill([rows, 1], END_ID)], axis=1)
-        return inputs.to_tensor(PAD_ID), targets.to_tensor(PAD_ID)
+        return teacher_forcing(self.ids(texts))
+
+
+def teacher_forcing(ids: tf.RaggedTensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """`Tokenizer.teacher_forcing` of ids `[B, (T)]` already looked up."""
+    rows = ids.nrows()
+    inputs = tf.concat([tf.fill([rows, 1], START_ID), ids], axis=1)
+    targets = tf.concat([ids, tf.fill([rows, 1], END_ID)], axis=1)
+    return inputs.to_tensor(PAD_ID), targets.to_tensor(PAD_ID)

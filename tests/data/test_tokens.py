@@ -82,3 +82,16 @@ def test_teacher_forcing_inputs_and_targets():
         targets, [[the, car, stop, END_ID], [the, house, 1, END_ID]]
     )
     assert PAD_ID not in inputs.numpy()
+
+
+@pytest.mark.parametrize("kind", ["word", "subword"])
+def test_encode_gives_the_ids_of_many_texts_as_ids_does(kind):
+    vocabulary = sentence_vocabulary(TEXTS, kind, 40)
+    tokens = Tokenizer(vocabulary, kind == "subword", max_tokens=4)
+    texts = ["The house is new and old.", "", "Zebras are thirsty.", "car"]
+    # Small chunks, so that words of several lengths are split apart.
+    found = tokens.encode(texts, chunk=2)
+    assert found.dtype == tf.int32
+    assert found.to_list() == tokens.ids(tf.constant(texts)).to_list()
+    assert max(found.row_lengths().numpy()) == 4
+    assert tokens.encode([]).to_list() == []

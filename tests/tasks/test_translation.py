@@ -313,3 +313,29 @@ def test_fresh_phrases_are_drawn_anew_every_epoch(corpus, monkeypatch, fresh):
     first, second = epoch(), epoch()
     assert len(first) == len(second)  # as many pairs every epoch
     assert (first != second) == fresh
+
+
+def test_sorted_training_batches_hold_pairs_of_alike_lengths():
+    from keras_seq.data.tokens import Tokenizer, sentence_vocabulary
+
+    lengths = [1 + (7 * i) % 12 for i in range(48)]
+    pairs = [(" ".join(["ein"] * n), " ".join(["one"] * n)) for n in lengths]
+    tokenizers = [
+        Tokenizer(
+            sentence_vocabulary([pair[side] for pair in pairs], "word", 10), False, 20
+        )
+        for side in (0, 1)
+    ]
+    config = apply_overrides(translation.PRESETS["tiny"], {"batch_size": 8})
+    batches = translation.pair_batches(pairs, tokenizers, config, True, sort=True)
+    spans = []
+    for inputs, targets in batches:
+        rows = (inputs["source"].numpy() != 0).sum(axis=1)
+        spans.append((rows.min(), rows.max()))
+        np.testing.assert_array_equal((targets.numpy() != 0).sum(axis=1), rows + 1)
+    # Every pair once; a run of 32 batches holds all 48 pairs, so batches
+    # are consecutive stretches of the sorted lengths.
+    assert sum(1 for _ in batches.unbatch()) == 48
+    spans.sort()
+    assert all(high <= low for (_, high), (low, _) in zip(spans, spans[1:]))
+    assert spans[0][0] == 1 and spans[-1][1] == 12

@@ -114,7 +114,9 @@ def _corner_angles(corners_xy):
     return tf.atan2(tf.abs(turn), dot)
 
 
-def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
+def delaunay_choices(
+    points, point_mask, history, count, full=None, outer=None, tables=False
+):
     """The choices allowed at each step, bool `[B, T, N + 1]` (0: the end).
 
     Args:
@@ -125,6 +127,12 @@ def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
             step.
         full, outer: the points' `full_angles` and `outer_edges`, if already
             computed.
+        tables: for many steps of one history (teacher forcing): test every
+            segment between two points against every edge of the history
+            once, and read each step's crossings and edges from tables over
+            the triangles finished, rather than test every step's candidates
+            against every edge (for T steps and N + 1 positions, N + 1
+            rather than T segments per edge; the same choices).
 
     Besides the rules of the module's docstring, a triangle may start at a
     larger index than the one before it only when every point of smaller
@@ -146,12 +154,10 @@ def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
     a, b = _at(history, base), _at(history, base + 1)
     before = [_at(history, base - 3 + k) for k in range(3)]  # 0s at the start
 
-    # The edges of the triangles finished before each step: [B, 1, 1, E, 2].
+    # The edges of the history's triangles: [B, 1, 1, E, 2].
     triangles = tf.shape(history)[1] // 3
     corners = tf.reshape(history[:, : 3 * triangles], [-1, triangles, 3])
     ends = tf.roll(corners, -1, axis=2)
-    finished = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
-    finished = tf.repeat(finished, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
 
     def coordinates(index):
         return _pointer.gather(padded, tf.reshape(index, [tf.shape(index)[0], -1]))
@@ -163,21 +169,57 @@ def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
     a_xy = _pointer.gather(padded, a)[:, :, None, :]  # [B, T, 1, 2]
     b_xy = _pointer.gather(padded, b)[:, :, None, :]
 
-    def crosses_finished(anchor):
-        crossing = _crosses(anchor[:, :, :, None, :], candidates, edge_start, edge_end)
-        return tf.reduce_any(crossing & finished, axis=-1)  # [B, T, P]
+    if tables:
+        size = tf.shape(padded)[1]
+        done = tf.minimum(count // 3, triangles)  # triangles finished [B, T]
 
-    from_a = crosses_finished(a_xy)
-    # Edges q -> a and a -> q among the finished ones: [B, T, P].
-    starts = tf.reshape(corners, [-1, 1, 1, 3 * triangles])
-    stops = tf.reshape(ends, [-1, 1, 1, 3 * triangles])
-    at_a = a[..., None, None]
-    into_a = tf.reduce_any(
-        (starts == positions[..., None]) & (stops == at_a) & finished, -1
-    )
-    out_of_a = tf.reduce_any(
-        (starts == at_a) & (stops == positions[..., None]) & finished, -1
-    )
+        def by_finished(table, anchor):
+            """`table` `[B, K + 1, P, P]` (its row m over the first m
+            triangles) at each step's triangles finished and `anchor`:
+            `[B, T, P]`."""
+            return tf.gather_nd(table, tf.stack([done, anchor], -1), batch_dims=1)
+
+        # Segment i-p crosses an edge of one of the first m triangles:
+        # [B, K + 1, i, p].
+        segment_start = padded[:, :, None, None, :]  # [B, P, 1, 1, 2]
+        crossing = _crosses(segment_start, candidates, edge_start, edge_end)
+        crossing = tf.reduce_any(
+            tf.reshape(crossing, [-1, size, size, triangles, 3]), -1
+        )
+        crossed = tf.cumsum(tf.cast(tf.transpose(crossing, [0, 3, 1, 2]), tf.int32), 1)
+        crossed = tf.pad(crossed, [[0, 0], [1, 0], [0, 0], [0, 0]]) > 0
+        # The edges s -> t of the first m triangles: [B, K + 1, s, t].
+        edges = tf.einsum(
+            "bkjs,bkjt->bkst", tf.one_hot(corners, size), tf.one_hot(ends, size)
+        )
+        edges = tf.pad(tf.cumsum(edges, 1), [[0, 0], [1, 0], [0, 0], [0, 0]]) > 0.5
+
+        def crosses_finished(anchor):
+            return by_finished(crossed, anchor)
+
+        from_a = crosses_finished(a)
+        into_a = by_finished(tf.transpose(edges, [0, 1, 3, 2]), a)
+        out_of_a = by_finished(edges, a)
+    else:
+        finished = (tf.range(triangles)[None, None, :] * 3 + 3) <= base[..., None]
+        finished = tf.repeat(finished, 3, axis=2)[:, :, None, :]  # [B, T, 1, E]
+
+        def crosses_finished(anchor):
+            anchor_xy = _pointer.gather(padded, anchor)[:, :, None, None, :]
+            crossing = _crosses(anchor_xy, candidates, edge_start, edge_end)
+            return tf.reduce_any(crossing & finished, axis=-1)  # [B, T, P]
+
+        from_a = crosses_finished(a)
+        # Edges q -> a and a -> q among the finished ones: [B, T, P].
+        starts = tf.reshape(corners, [-1, 1, 1, 3 * triangles])
+        stops = tf.reshape(ends, [-1, 1, 1, 3 * triangles])
+        at_a = a[..., None, None]
+        into_a = tf.reduce_any(
+            (starts == positions[..., None]) & (stops == at_a) & finished, -1
+        )
+        out_of_a = tf.reduce_any(
+            (starts == at_a) & (stops == positions[..., None]) & finished, -1
+        )
     if outer is None:
         outer = outer_edges(points, point_mask)
     awaited = (
@@ -230,7 +272,7 @@ def delaunay_choices(points, point_mask, history, count, full=None, outer=None):
         & left_turn
         & (~same_ab | (positions > before[2][..., None]))
         & ~from_a
-        & ~crosses_finished(b_xy)
+        & ~crosses_finished(b)
         & ~holds_a_point
     )
     corner = corner[..., None]
@@ -314,7 +356,9 @@ class Triangulations(_pointer.PointerTask):
 
     def forced_rules(self, points, point_mask, inputs, targets):
         count = tf.cumsum(tf.cast(inputs > 0, tf.int32), axis=1)
-        return delaunay_choices(points, point_mask, tf.maximum(targets, 0), count)
+        return delaunay_choices(
+            points, point_mask, tf.maximum(targets, 0), count, tables=True
+        )
 
     def best_beam(self, points, answers, usable):
         """The usable beam with the most whole triangles (every triangulation

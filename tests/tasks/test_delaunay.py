@@ -176,6 +176,37 @@ def test_teacher_forcing_allows_every_true_triangle_and_forbids_a_filled_one():
     assert np.flatnonzero(allowed[2]).tolist() == [5]
 
 
+def test_the_teacher_forcing_tables_give_the_choices_of_every_step_tested():
+    # True triangulations of mixed sizes (padded), and histories of random
+    # corners, whose edges cross: the tables read from the finished
+    # triangles must allow what testing each step against each edge does.
+    rng = np.random.default_rng(5)
+    rows, size = 12, 9
+    points = rng.uniform(size=(rows, size, 2)).astype(np.float32)
+    sizes = rng.integers(4, size + 1, rows)
+    mask = tf.constant(np.arange(size)[None] < sizes[:, None])
+    inputs, targets = _pointer.sequences(
+        geometry.delaunay_triangulations(points, sizes)
+    )
+    walks = rng.integers(1, sizes[:, None] + 1, size=(rows, 30))
+    for history, count in (
+        (np.maximum(targets, 0), np.cumsum(inputs > 0, axis=1)),
+        (walks, np.broadcast_to(np.arange(30), (rows, 30))),
+    ):
+        both = [
+            delaunay.delaunay_choices(
+                tf.constant(points),
+                mask,
+                tf.constant(history, tf.int32),
+                tf.constant(count, tf.int32),
+                tables=tables,
+            ).numpy()
+            for tables in (False, True)
+        ]
+        np.testing.assert_array_equal(both[0], both[1])
+        assert both[0][:, :, 1:].any(axis=-1).mean() > 0.5  # not all ends
+
+
 def test_metrics_count_exact_covered_and_complete():
     true = np.array([[0, 1, 4, 0, 4, 3, 1, 2, 4, 2, 3, 4, -1, -1, -1]])
     assert delaunay.triangulation_metrics(true, true) == {

@@ -197,7 +197,6 @@ def delaunay_choices(
         def crosses_finished(anchor):
             return by_finished(crossed, anchor)
 
-        from_a = crosses_finished(a)
         into_a = by_finished(tf.transpose(edges, [0, 1, 3, 2]), a)
         out_of_a = by_finished(edges, a)
     else:
@@ -209,7 +208,6 @@ def delaunay_choices(
             crossing = _crosses(anchor_xy, candidates, edge_start, edge_end)
             return tf.reduce_any(crossing & finished, axis=-1)  # [B, T, P]
 
-        from_a = crosses_finished(a)
         # Edges q -> a and a -> q among the finished ones: [B, T, P].
         starts = tf.reshape(corners, [-1, 1, 1, 3 * triangles])
         stops = tf.reshape(ends, [-1, 1, 1, 3 * triangles])
@@ -220,6 +218,7 @@ def delaunay_choices(
         out_of_a = tf.reduce_any(
             (starts == at_a) & (stops == positions[..., None]) & finished, -1
         )
+    from_a = crosses_finished(a)
     if outer is None:
         outer = outer_edges(points, point_mask)
     awaited = (

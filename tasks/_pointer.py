@@ -209,7 +209,7 @@ class Solver(inference.Decoder):
         )
         answers = tf.reshape(flat, [batch_size, width, -1])
         # Beams that went through a forbidden choice score about -1e9.
-        best = self.task.best_beam(points, answers, scores > -1e8)
+        best = self.task.best_beam(points, answers, scores > -1e8, self.config)
         return tf.gather(answers, best, batch_dims=1)
 
 
@@ -298,10 +298,11 @@ class PointerTask:
         """
         raise NotImplementedError
 
-    def best_beam(self, points, answers, usable):
-        """Which of the answers `[B, W, N]` (point indices, padded with -1)
-        to keep: int32 `[B]`. `usable` `[B, W]` is False for beams that went
-        through a forbidden choice."""
+    def best_beam(self, points, answers, usable, config=None):
+        """Which of the answers `[B, W, N]` (point indices, padded with -1,
+        the likeliest first) to keep: int32 `[B]`. `usable` `[B, W]` is
+        False for beams that went through a forbidden choice; `config` is
+        the task's."""
         raise NotImplementedError
 
     def metrics(self, test_set: dict, answers: np.ndarray) -> dict:

@@ -78,7 +78,7 @@ class Hulls(_pointer.PointerTask):
         may_end = (count >= 3) | ~tf.reduce_any(allowed, axis=-1)
         return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
 
-    def best_beam(self, points, answers, usable):
+    def best_beam(self, points, answers, usable, config=None):
         """The largest convex polygon (no other on the points has the hull's
         area; a decoder that ended early, cornered, leaves a smaller or a
         concave one), else the largest polygon; never an unusable beam when

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from keras_seq.config import option
 from keras_seq.data import geometry
 from tasks import _pointer
 from tasks._pointer import PointerConfig
@@ -39,11 +40,23 @@ EPSILON = 1e-7
 # full angle (2 pi inside the hull, the hull's angle on it) within this many
 # radians: float32 angles of a true triangulation agree to about 1e-6.
 ANGLE_TOLERANCE = 1e-3
+BEAM_CHOICES = ("likeliest", "angles")
+# Sorted angles of two triangulations that differ by less than this (radians)
+# are the same angle (a triangle both have gives the same float32 angles).
+ANGLE_TIE = 1e-6
 
 
 @dataclasses.dataclass(frozen=True)
 class Config(PointerConfig):
     """The shared pointer settings; `n` is the number of points."""
+
+    beam_choice: str = option(
+        "likeliest",
+        choices=BEAM_CHOICES,
+        help="of the beam's complete triangulations, keep the likeliest, or "
+        "the one whose angles, sorted, are largest (Delaunay's are: "
+        "de Berg et al. 2008, Theorem 9.9; the points only)",
+    )
 
 
 def _at(history, index):
@@ -285,6 +298,27 @@ def delaunay_choices(
     return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
 
 
+def angle_order(points, answers):
+    """Whether triangulation i's angles beat j's, bool `[B, W, W]`, for
+    answers `[B, W, 3M]` (point indices, padded with -1): with each one's
+    angles sorted, i's is larger at the first place where the two differ
+    by more than `ANGLE_TIE`. Among all triangulations of points in general
+    position, Delaunay's is the one no other beats (its angles are
+    lexicographically largest: de Berg et al. 2008, Theorem 9.9)."""
+    batch, width = tf.shape(answers)[0], tf.shape(answers)[1]
+    corners = tf.reshape(answers, [batch, width, -1, 3])
+    corner_xy = tf.gather(points, tf.maximum(corners, 0), batch_dims=1)
+    angles = _corner_angles(corner_xy)  # [B, W, M, 3]
+    angles = tf.where(corners >= 0, angles, np.inf)
+    ordered = tf.sort(tf.reshape(angles, [batch, width, -1]), axis=-1)
+    difference = ordered[:, :, None, :] - ordered[:, None, :, :]  # [B, i, j, 3M]
+    apart = tf.abs(difference) > ANGLE_TIE
+    apart &= tf.math.is_finite(difference)
+    first = tf.argmax(tf.cast(apart, tf.int32), axis=-1, output_type=tf.int32)
+    at_first = tf.gather(difference, first[..., None], batch_dims=3)[..., 0]
+    return tf.reduce_any(apart, -1) & (at_first > 0)
+
+
 def triangles_of(answer: np.ndarray) -> list[tuple[int, int, int]]:
     """The whole triangles of an answer (indices, padded with -1)."""
     indices = answer[answer >= 0]
@@ -359,12 +393,18 @@ class Triangulations(_pointer.PointerTask):
             points, point_mask, tf.maximum(targets, 0), count, tables=True
         )
 
-    def best_beam(self, points, answers, usable):
+    def best_beam(self, points, answers, usable, config=None):
         """The usable beam with the most whole triangles (every triangulation
         of the points has as many, 2n - 2 - hull corners; a beam that ended
-        cornered has fewer), the likeliest of those."""
+        cornered has fewer), the likeliest of those; with `beam_choice=angles`,
+        of those the one whose sorted angles are largest, compared from the
+        smallest on (`angle_order`), then the likeliest."""
         triangles = tf.reduce_sum(tf.cast(answers >= 0, tf.int32), axis=-1) // 3
         score = tf.where(usable, triangles, -1)
+        if config is not None and config.beam_choice == "angles":
+            pool = score == tf.reduce_max(score, axis=1, keepdims=True)
+            beaten = angle_order(points, answers) & pool[:, :, None]
+            score = tf.cast(pool & ~tf.reduce_any(beaten, axis=1), tf.int32)
         return tf.argmax(score, axis=1, output_type=tf.int32)
 
     def metrics(self, test_set, answers):

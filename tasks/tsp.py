@@ -47,7 +47,7 @@ class Tours(_pointer.PointerTask):
         may_end = ~tf.reduce_any(allowed, axis=-1)
         return tf.concat([may_end[..., None], allowed[..., 1:]], axis=-1)
 
-    def best_beam(self, points, answers, usable):
+    def best_beam(self, points, answers, usable, config=None):
         """The shortest tour."""
         lengths = geometry.tour_lengths(points, answers)
         lengths = tf.where(usable, lengths, tf.fill(tf.shape(lengths), np.inf))

@@ -207,6 +207,26 @@ def test_the_teacher_forcing_tables_give_the_choices_of_every_step_tested():
         assert both[0][:, :, 1:].any(axis=-1).mean() > 0.5  # not all ends
 
 
+def test_the_beam_keeps_the_triangulation_of_largest_angles_if_asked():
+    # A quadrilateral's two triangulations: Delaunay's (diagonal 1-3) has
+    # the larger smallest angle. Beam 2 ended cornered, with one triangle.
+    points = tf.constant([[[0, 0], [1, 0], [1.3, 1], [0, 1]]], tf.float32)
+    other, true, cornered = [0, 1, 2, 0, 2, 3], [0, 1, 3, 1, 2, 3], [0, 1, 3]
+    assert geometry.delaunay_triangles(points[0].numpy()).reshape(-1).tolist() == true
+    answers = tf.constant([[other, true, cornered + [-1] * 3]])
+    order = delaunay.angle_order(points, answers).numpy()[0]
+    assert order[1, 0] and not order[0, 1] and not order[0, 0]
+    usable = tf.constant([[True, True, True]])
+    angles = apply_overrides(TASK.PRESETS["tiny"], {"beam_choice": "angles"})
+    assert TASK.best_beam(points, answers, usable).numpy().tolist() == [0]
+    assert TASK.best_beam(points, answers, usable, angles).numpy().tolist() == [1]
+    # Never an unusable beam, nor one with fewer triangles.
+    usable = tf.constant([[False, False, True]])
+    assert TASK.best_beam(points, answers, usable, angles).numpy().tolist() == [2]
+    usable = tf.constant([[True, False, True]])
+    assert TASK.best_beam(points, answers, usable, angles).numpy().tolist() == [0]
+
+
 def test_metrics_count_exact_covered_and_complete():
     true = np.array([[0, 1, 4, 0, 4, 3, 1, 2, 4, 2, 3, 4, -1, -1, -1]])
     assert delaunay.triangulation_metrics(true, true) == {

@@ -207,7 +207,7 @@ def test_the_teacher_forcing_tables_give_the_choices_of_every_step_tested():
         assert both[0][:, :, 1:].any(axis=-1).mean() > 0.5  # not all ends
 
 
-def test_the_beam_keeps_the_triangulation_of_largest_angles_if_asked():
+def test_the_beam_keeps_the_triangulation_of_largest_angles():
     # A quadrilateral's two triangulations: Delaunay's (diagonal 1-3) has
     # the larger smallest angle. Beam 2 ended cornered, with one triangle.
     points = tf.constant([[[0, 0], [1, 0], [1.3, 1], [0, 1]]], tf.float32)
@@ -217,8 +217,9 @@ def test_the_beam_keeps_the_triangulation_of_largest_angles_if_asked():
     order = delaunay.angle_order(points, answers).numpy()[0]
     assert order[1, 0] and not order[0, 1] and not order[0, 0]
     usable = tf.constant([[True, True, True]])
-    angles = apply_overrides(TASK.PRESETS["tiny"], {"beam_choice": "angles"})
-    assert TASK.best_beam(points, answers, usable).numpy().tolist() == [0]
+    angles = TASK.PRESETS["tiny"]  # the default
+    likeliest = apply_overrides(angles, {"beam_choice": "likeliest"})
+    assert TASK.best_beam(points, answers, usable, likeliest).numpy().tolist() == [0]
     assert TASK.best_beam(points, answers, usable, angles).numpy().tolist() == [1]
     # Never an unusable beam, nor one with fewer triangles.
     usable = tf.constant([[False, False, True]])

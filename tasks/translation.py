@@ -259,50 +259,47 @@ def pair_batches(
     source_tokens, target_tokens = tokenizers
     sources = source_tokens.encode([source for source, _ in pairs])
     targets = target_tokens.encode([target for _, target in pairs])
+    count = len(pairs) if take is None else min(take, len(pairs))
 
     # Plain TensorFlow ops: tracing them through autograph costs seconds
     # per data set and converts nothing.
     @tf.autograph.experimental.do_not_convert
-    def to_ids(source, target):
-        target_in, target_out = teacher_forcing(target)
-        return {"source": source.to_tensor(PAD_ID), "target_in": target_in}, target_out
+    def to_ids(batch_rows):
+        target_in, target_out = teacher_forcing(tf.gather(targets, batch_rows))
+        source = tf.gather(sources, batch_rows).to_tensor(PAD_ID)
+        return {"source": source, "target_in": target_in}, target_out
 
-    sort = sort and shuffle and take is None
-    columns = (sources, targets)
-    if sort:
+    # Row numbers are shuffled, not the rows: the shuffle buffer refills
+    # cheaply every epoch, even for a `take` of a large pool.
+    rows = tf.data.Dataset.range(len(pairs))
+    if shuffle:
+        rows = rows.shuffle(len(pairs), seed=config.seed)
+    rows = rows.take(count)
+    if sort and shuffle:
         lengths = (
             targets.row_lengths() * (source_tokens.max_tokens + 1)
             + sources.row_lengths()
         )
-        columns = (*columns, lengths)
-    result = tf.data.Dataset.from_tensor_slices(columns)
-    if shuffle:
-        result = result.shuffle(len(pairs), seed=config.seed)
-    if take is not None:
-        result = result.take(take)
-    if sort:
 
-        def sorted_run(sources, targets, run_lengths):
-            order = tf.argsort(run_lengths, stable=True)
-            return tf.gather(sources, order), tf.gather(targets, order)
+        @tf.autograph.experimental.do_not_convert
+        def sorted_run(run_rows):
+            return tf.gather(
+                run_rows, tf.argsort(tf.gather(lengths, run_rows), stable=True)
+            )
 
-        run = SORTED_RUN * config.batch_size
-        result = (
-            result.batch(run)
+        rows = (
+            rows.batch(SORTED_RUN * config.batch_size)
             .map(sorted_run)
             .unbatch()
             .batch(config.batch_size)
             .shuffle(SORTED_RUN, seed=config.seed)
             .apply(
-                tf.data.experimental.assert_cardinality(
-                    training.steps_for(len(pairs), config.batch_size)
-                )
+                tf.data.experimental.assert_cardinality(-(-count // config.batch_size))
             )
         )
-        return result.map(to_ids, num_parallel_calls=tf.data.AUTOTUNE)
-    return result.batch(config.batch_size).map(
-        to_ids, num_parallel_calls=tf.data.AUTOTUNE
-    )
+    else:
+        rows = rows.batch(config.batch_size)
+    return rows.map(to_ids, num_parallel_calls=tf.data.AUTOTUNE)
 
 
 def load_data(config: Config) -> Data:

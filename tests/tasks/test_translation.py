@@ -315,7 +315,8 @@ def test_fresh_phrases_are_drawn_anew_every_epoch(corpus, monkeypatch, fresh):
     assert (first != second) == fresh
 
 
-def test_sorted_training_batches_hold_pairs_of_alike_lengths():
+@pytest.mark.parametrize("take", [None, 40])
+def test_sorted_training_batches_hold_pairs_of_alike_lengths(take):
     from keras_seq.data.tokens import Tokenizer, sentence_vocabulary
 
     lengths = [1 + (7 * i) % 12 for i in range(48)]
@@ -327,15 +328,18 @@ def test_sorted_training_batches_hold_pairs_of_alike_lengths():
         for side in (0, 1)
     ]
     config = apply_overrides(translation.PRESETS["tiny"], {"batch_size": 8})
-    batches = translation.pair_batches(pairs, tokenizers, config, True, sort=True)
+    batches = translation.pair_batches(
+        pairs, tokenizers, config, True, take=take, sort=True
+    )
     spans = []
     for inputs, targets in batches:
         rows = (inputs["source"].numpy() != 0).sum(axis=1)
         spans.append((rows.min(), rows.max()))
         np.testing.assert_array_equal((targets.numpy() != 0).sum(axis=1), rows + 1)
-    # Every pair once; a run of 32 batches holds all 48 pairs, so batches
-    # are consecutive stretches of the sorted lengths.
-    assert sum(1 for _ in batches.unbatch()) == 48
+    # Every pair (of the `take`) once; a run of 32 batches holds all 48
+    # pairs, so batches are consecutive stretches of the sorted lengths.
+    assert len(batches) == -(-(take or 48) // 8)
+    assert sum(1 for _ in batches.unbatch()) == (take or 48)
     spans.sort()
     assert all(high <= low for (_, high), (low, _) in zip(spans, spans[1:]))
     assert spans[0][0] == 1 and spans[-1][1] == 12

@@ -51,8 +51,8 @@ class Config(PointerConfig):
     """The shared pointer settings; `n` is the number of points."""
 
     # Like tsp's shortest tour, a choice by the points only; on the paper
-    # preset's 60-minute model at n=10 it doubles the exact triangulations
-    # (docs/results/pointer.md).
+    # preset's 60-minute model at n=10 it nearly doubles the exact
+    # triangulations (docs/results/pointer.md).
     beam_choice: str = option(
         "angles",
         choices=BEAM_CHOICES,

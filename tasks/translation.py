@@ -177,6 +177,13 @@ class Config(Seq2SeqConfig):
         help="with phrases: draw a new `phrases` of the dictionary's 341,502 "
         "word and phrase pairs at random every epoch, instead of the same ones",
     )
+    catalogues: bool = option(
+        False,
+        help="ding_de_en only: add the German message catalogues of "
+        f"{len(parallel.CATALOGUE_PACKAGES)} Debian packages of system tools to "
+        "the training pairs (not those of the development set's packages, "
+        "nor any pair sharing a side with it)",
+    )
 
 
 DEFAULT = Config()
@@ -314,6 +321,14 @@ def load_data(config: Config) -> Data:
     test = [pairs[i] for i in order[:test_size]]
     validation = [pairs[i] for i in order[test_size : 2 * test_size]]
     train = [pairs[i] for i in order[2 * test_size :]]
+    if config.catalogues and config.data == "ding_de_en":
+        messages = parallel.catalogue_pairs(parallel.load_pairs("messages_de_en"))
+        if config.direction == "reverse":
+            messages = [(target, source) for source, target in messages]
+        print(f"{len(messages):,} message pairs of other packages' catalogues added")
+        train = train + messages
+    elif config.catalogues:
+        print(f"{config.data}: catalogues are added to ding_de_en only")
     subword = config.tokens == "subword"
     pool = _lexicon(config, None) if subword else []
     vocabularies = [

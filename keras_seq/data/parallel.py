@@ -204,17 +204,55 @@ MESSAGE_PACKAGES = ("apt", "coreutils", "tar", "grep", "sed", "findutils", "dpkg
 _PLACEHOLDER = re.compile(r"[%\n\t`<>={}\\/_$]|--|\.\.\.")
 
 
+def read_catalogue(catalogue: bytes) -> dict[str, str]:
+    """The messages of a compiled gettext catalogue (.mo), msgid to msgstr,
+    decoded with the charset its header names (UTF-8 if none); the header
+    (empty msgid), plural forms and messages in a context are left out.
+
+    `gettext.GNUTranslations` decodes the header itself as UTF-8 before it
+    has read the charset, and fails on Latin-1 catalogues."""
+    import struct
+
+    if len(catalogue) < 20:
+        raise ValueError(f"not a gettext catalogue: {len(catalogue)} bytes")
+    for order in ("<", ">"):
+        if struct.unpack(order + "I", catalogue[:4])[0] == 0x950412DE:
+            break
+    else:
+        raise ValueError("not a gettext catalogue: no .mo magic number")
+    count, originals, translations = struct.unpack(order + "3I", catalogue[8:20])
+
+    def strings(table):
+        for index in range(count):
+            length, offset = struct.unpack_from(
+                order + "2I", catalogue, table + 8 * index
+            )
+            yield catalogue[offset : offset + length]
+
+    raw = list(zip(strings(originals), strings(translations)))
+    header = dict(raw).get(b"", b"")
+    found = re.search(rb"charset=([-\w]+)", header)
+    charset = found.group(1).decode("ascii") if found else "utf-8"
+    messages = {}
+    for original, translation in raw:
+        # Plural forms (split by \x00) and messages in a context (after
+        # \x04) are left out: their words depend on what fills them in.
+        if not original or b"\x00" in original or b"\x04" in original:
+            continue
+        try:
+            messages[original.decode(charset)] = translation.decode(charset)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return messages
+
+
 def parse_messages(catalogue: bytes) -> list[tuple[str, str]]:
     """(German, English) pairs of a compiled gettext catalogue (.mo): the
     messages of 3 to 12 English words with no placeholders, options or
     paths, translated into something else."""
-    import gettext
-    import io
-
     pairs = []
-    catalog = gettext.GNUTranslations(io.BytesIO(catalogue))._catalog
-    for english, german in catalog.items():
-        if not isinstance(english, str) or not english or not german:
+    for english, german in read_catalogue(catalogue).items():
+        if not english or not german:
             continue
         if _PLACEHOLDER.search(english + german) or english == german:
             continue
@@ -235,6 +273,49 @@ def _messages() -> list[tuple[str, str]]:
         )
         pairs.update(parse_messages((folder / member).read_bytes()))
     return sorted(pairs)
+
+
+# Packages whose German catalogues may join the training pairs
+# (`catalogue_pairs`): system and command-line tools other than the
+# development set's `MESSAGE_PACKAGES`.
+CATALOGUE_PACKAGES = (
+    "adduser", "aptitude-common", "bash", "binutils-common", "bison", "cpio",
+    "debconf-i18n", "diffutils", "e2fsprogs-l10n", "gawk", "gettext",
+    "gnupg-l10n", "grub-common", "kbd", "libc-l10n", "libgpg-error-l10n",
+    "libpopt0", "m4", "make", "man-db", "mc-data", "nano", "procps", "psmisc",
+    "shared-mime-info", "sharutils", "sudo", "texinfo", "util-linux-locales",
+    "wdiff", "wget", "xz-utils",
+)  # fmt: skip
+
+
+def _german_catalogues(package: str) -> list[bytes]:
+    folder = sources.fetch_and_extract(
+        f"catalogues-{package}",
+        lambda target: sources.apt_download(package, target),
+        sources.extract_deb,
+        lambda name: "/locale/de/LC_MESSAGES/" in name and name.endswith(".mo"),
+    )
+    return [path.read_bytes() for path in sorted(folder.rglob("*.mo"))]
+
+
+def catalogue_pairs(
+    development: list[tuple[str, str]], packages=CATALOGUE_PACKAGES
+) -> list[tuple[str, str]]:
+    """(German, English) message pairs (`parse_messages`) of other packages'
+    German catalogues, for training; none shares its German, or its English
+    in any case, with a `development` pair (libraries such as gnulib put the
+    same messages into many packages)."""
+    german = {source for source, _ in development}
+    english = {target.lower() for _, target in development}
+    pairs = set()
+    for package in packages:
+        for catalogue in _german_catalogues(package):
+            pairs.update(parse_messages(catalogue))
+    return sorted(
+        (source, target)
+        for source, target in pairs
+        if source not in german and target.lower() not in english
+    )
 
 
 def _tsv(path_text: str) -> list[tuple[str, str]]:

@@ -85,34 +85,85 @@ def test_word_lookup_takes_the_first_sense_of_the_shortest_entry():
     assert lookup.translate("") == ""
 
 
-def test_messages_keep_plain_sentences_of_a_catalogue():
+def _catalogue(messages: dict[str, str], charset: str = "UTF-8") -> bytes:
+    """A compiled gettext catalogue (.mo) of `messages`, msgid to msgstr,
+    encoded in `charset`; a header entry naming it comes first."""
     import struct
 
-    messages = {
-        "": "Content-Type: text/plain; charset=UTF-8\n",
-        "Cannot update the archive": "Kann das Archiv nicht aktualisieren",
-        "%s: invalid option": "%s: ungültige Option",
-        "use FILE as input": "DATEI als Eingabe benutzen",
-        "too short": "zu kurz",
-        "Not translated at all": "",
-    }
+    messages = {"": f"Content-Type: text/plain; charset={charset}\n", **messages}
     keys = sorted(messages)
-    ids = b"".join(key.encode() + b"\0" for key in keys)
-    strings = b"".join(messages[key].encode() + b"\0" for key in keys)
-    start = 7 * 4 + 16 * len(keys)
-    id_table, string_table, offset = b"", b"", start
-    for key in keys:
-        id_table += struct.pack("<2I", len(key.encode()), offset)
-        offset += len(key.encode()) + 1
-    for key in keys:
-        string_table += struct.pack("<2I", len(messages[key].encode()), offset)
-        offset += len(messages[key].encode()) + 1
+    encoded = [(key.encode(charset), messages[key].encode(charset)) for key in keys]
+    ids = b"".join(key + b"\0" for key, _ in encoded)
+    strings = b"".join(value + b"\0" for _, value in encoded)
+    offset = 7 * 4 + 16 * len(keys)
+    id_table, string_table = b"", b""
+    for key, _ in encoded:
+        id_table += struct.pack("<2I", len(key), offset)
+        offset += len(key) + 1
+    for _, value in encoded:
+        string_table += struct.pack("<2I", len(value), offset)
+        offset += len(value) + 1
     header = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
-    catalogue = header + id_table + string_table + ids + strings
+    return header + id_table + string_table + ids + strings
+
+
+def test_messages_keep_plain_sentences_of_a_catalogue():
+    catalogue = _catalogue(
+        {
+            "Cannot update the archive": "Kann das Archiv nicht aktualisieren",
+            "%s: invalid option": "%s: ungültige Option",
+            "use FILE as input": "DATEI als Eingabe benutzen",
+            "too short": "zu kurz",
+            "Not translated at all": "",
+        }
+    )
     assert parallel.parse_messages(catalogue) == [
         ("DATEI als Eingabe benutzen", "use FILE as input"),
         (
             "Kann das Archiv nicht aktualisieren",
             "Cannot update the archive",
         ),
+    ]
+
+
+def test_catalogues_are_read_in_their_own_charset():
+    # A Latin-1 header and messages; plural forms and messages in a context
+    # are left out.
+    catalogue = _catalogue(
+        {
+            "Cannot open the file": "Kann die Datei nicht öffnen",
+            "one file was removed\0many files were removed": "eine\0viele",
+            "menu\x04Open the file now": "Datei jetzt öffnen",
+        },
+        charset="ISO-8859-1",
+    )
+    assert "ö".encode("latin-1") in catalogue
+    assert parallel.read_catalogue(catalogue) == {
+        "Cannot open the file": "Kann die Datei nicht öffnen"
+    }
+    with pytest.raises(ValueError, match="magic"):
+        parallel.read_catalogue(b"\0" * 40)
+
+
+def test_catalogue_pairs_leave_out_what_the_development_set_has(monkeypatch):
+    catalogues = {
+        "first": [_catalogue({"Cannot open the file": "Kann Datei nicht öffnen"})],
+        "second": [
+            _catalogue(
+                {
+                    "Memory is exhausted now": "Der Speicher ist erschöpft",
+                    "Write the error out": "Schreibfehler jetzt ausgeben",
+                    "Read all of the input": "Die ganze Eingabe lesen",
+                }
+            )
+        ],
+    }
+    monkeypatch.setattr(parallel, "_german_catalogues", catalogues.__getitem__)
+    development = [
+        ("Speicher erschöpft", "memory is exhausted now"),
+        ("Schreibfehler jetzt ausgeben", "Could not write"),
+    ]
+    assert parallel.catalogue_pairs(development, ("first", "second")) == [
+        ("Die ganze Eingabe lesen", "Read all of the input"),
+        ("Kann Datei nicht öffnen", "Cannot open the file"),
     ]

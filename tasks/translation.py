@@ -301,7 +301,9 @@ def pair_batches(
             .batch(config.batch_size)
             .shuffle(SORTED_RUN, seed=config.seed)
             .apply(
-                tf.data.experimental.assert_cardinality(-(-count // config.batch_size))
+                tf.data.experimental.assert_cardinality(
+                    training.steps_for(count, config.batch_size)
+                )
             )
         )
     else:
